@@ -1,0 +1,182 @@
+"""Small, reproducible data sets and test functions.
+
+* :func:`make_linear` — noisy linear-regression data with known coefficients;
+* :func:`make_xor` — the four XOR points (optionally repeated with noise);
+* :func:`quadratic` — 2-D quadratic bowls with a chosen condition number, reporting L and mu;
+* :func:`rosenbrock` — the banana-valley test function.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _validate as v
+
+
+def make_linear(n_samples=100, n_features=1, noise=0.1, rng=0, w=None, b=1.0, feature_scale=None):
+    """Linear-regression data :math:`y = Xw + b + \\sigma\\varepsilon`, :math:`\\varepsilon\\sim N(0,1)`.
+
+    Parameters
+    ----------
+    n_samples, n_features : int >= 1
+    noise : float >= 0
+        :math:`\\sigma`, the standard deviation of the label noise.
+    rng : int or numpy.random.Generator
+    w : ndarray of shape (n_features,) or None
+        True weights; by default drawn from N(0, 1) (after the features).
+    b : float
+        True intercept.
+    feature_scale : ndarray of shape (n_features,) or None
+        Multiplies each column of X (use unequal scales to make the problem ill-conditioned).
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+    true : dict ``{"w": (n_features,), "b": ()}``
+    """
+    func = "make_linear"
+    n = v.integer(n_samples, "n_samples", func, low=1)
+    d = v.integer(n_features, "n_features", func, low=1)
+    noise = v.real(noise, "noise", func, low=0.0)
+    b = v.real(b, "b", func)
+    g = v.rng(rng, "rng", func)
+    X = g.standard_normal((n, d))
+    if feature_scale is not None:
+        X = X * v.array(feature_scale, "feature_scale", func, ndim=1, shape=(d,))
+    w = g.standard_normal(d) if w is None else v.array(w, "w", func, ndim=1, shape=(d,)).copy()
+    y = X @ w + b + noise * g.standard_normal(n)
+    return X, y, {"w": w, "b": np.array(b)}
+
+
+def make_xor(n_repeats=1, noise=0.0, rng=0):
+    """The XOR problem: inputs at the corners of the unit square, label = x1 XOR x2.
+
+    Parameters
+    ----------
+    n_repeats : int >= 1
+        Each corner appears ``n_repeats`` times (n = 4 * n_repeats).
+    noise : float >= 0
+        Standard deviation of Gaussian jitter added to the inputs.
+    rng : int or numpy.random.Generator
+
+    Returns
+    -------
+    X : ndarray of shape (4 * n_repeats, 2)
+    y : ndarray of shape (4 * n_repeats,) with values in {0, 1}
+    """
+    func = "make_xor"
+    k = v.integer(n_repeats, "n_repeats", func, low=1)
+    noise = v.real(noise, "noise", func, low=0.0)
+    g = v.rng(rng, "rng", func)
+    corners = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    labels = np.array([0.0, 1.0, 1.0, 0.0])
+    X = np.tile(corners, (k, 1))
+    y = np.tile(labels, k)
+    if noise > 0:
+        X = X + noise * g.standard_normal(X.shape)
+    return X, y
+
+
+@dataclass(frozen=True)
+class Quadratic:
+    """:math:`f(x) = \\tfrac12 (x - x^*)^\\top A (x - x^*)` with symmetric positive-definite A.
+
+    Attributes
+    ----------
+    A : ndarray of shape (d, d)
+    x_star : ndarray of shape (d,)
+    L : float, the largest eigenvalue (smoothness constant)
+    mu : float, the smallest eigenvalue (strong-convexity constant)
+    kappa : float, L / mu
+    """
+
+    A: np.ndarray
+    x_star: np.ndarray
+    L: float
+    mu: float
+
+    @property
+    def kappa(self):
+        return self.L / self.mu
+
+    @property
+    def eigenvalues(self):
+        return np.linalg.eigvalsh(self.A)
+
+    def f(self, x):
+        """Value at ``x`` of shape (d,) (or a batch of shape (..., d))."""
+        r = np.asarray(x, dtype=np.float64) - self.x_star
+        return 0.5 * np.einsum("...i,ij,...j->...", r, self.A, r)
+
+    def grad(self, x):
+        return (np.asarray(x, dtype=np.float64) - self.x_star) @ self.A
+
+    def __call__(self, x):
+        """``(f(x), grad f(x))``, the form :func:`gdcore.minimize` expects."""
+        r = np.asarray(x, dtype=np.float64) - self.x_star
+        Ar = self.A @ r
+        return 0.5 * float(r @ Ar), Ar
+
+    def __repr__(self):
+        return f"Quadratic(L={self.L:g}, mu={self.mu:g}, kappa={self.kappa:g})"
+
+
+def quadratic(kappa=10.0, L=1.0, angle=0.0, x_star=(0.0, 0.0)):
+    """A 2-D quadratic bowl with condition number ``kappa`` = L / mu.
+
+    Parameters
+    ----------
+    kappa : float >= 1
+    L : float > 0
+        Largest eigenvalue; the smallest is ``L / kappa``.
+    angle : float
+        Rotation of the principal axes, in radians (0: axis-aligned).
+    x_star : sequence of 2 floats
+        The minimiser.
+
+    Returns
+    -------
+    Quadratic
+    """
+    func = "quadratic"
+    kappa = v.real(kappa, "kappa", func, low=1.0)
+    L = v.real(L, "L", func, low=0.0, low_open=True)
+    angle = v.real(angle, "angle", func)
+    x_star = v.array(x_star, "x_star", func, ndim=1, shape=(2,))
+    c, s = np.cos(angle), np.sin(angle)
+    R = np.array([[c, -s], [s, c]])
+    mu = L / kappa
+    A = R @ np.diag([L, mu]) @ R.T
+    A = 0.5 * (A + A.T)
+    return Quadratic(A=A, x_star=x_star.copy(), L=L, mu=mu)
+
+
+@dataclass(frozen=True)
+class Rosenbrock:
+    """:math:`f(x, y) = (a - x)^2 + b (y - x^2)^2`, minimum 0 at :math:`(a, a^2)`."""
+
+    a: float = 1.0
+    b: float = 100.0
+
+    @property
+    def x_star(self):
+        return np.array([self.a, self.a ** 2])
+
+    def f(self, x):
+        x = np.asarray(x, dtype=np.float64)
+        return (self.a - x[..., 0]) ** 2 + self.b * (x[..., 1] - x[..., 0] ** 2) ** 2
+
+    def grad(self, x):
+        x0, x1 = float(x[0]), float(x[1])
+        return np.array([-2 * (self.a - x0) - 4 * self.b * x0 * (x1 - x0 ** 2),
+                         2 * self.b * (x1 - x0 ** 2)])
+
+    def __call__(self, x):
+        return float(self.f(x)), self.grad(x)
+
+
+def rosenbrock(a=1.0, b=100.0):
+    """The Rosenbrock function (see :class:`Rosenbrock`)."""
+    return Rosenbrock(a=v.real(a, "a", "rosenbrock"), b=v.real(b, "b", "rosenbrock", low=0.0, low_open=True))

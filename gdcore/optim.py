@@ -1,0 +1,287 @@
+"""Pure optimisers: ``state = opt.init(params)``; ``params, state = opt.step(params, grads, state)``.
+
+``params`` and ``grads`` are an ndarray or a dict of ndarrays with the same keys
+and shapes. ``step`` never mutates its inputs: it returns new arrays and a new
+state, so a run can be replayed, and a student can print the state (``m`` and
+``v`` for Adam) at any step.
+
+The update rules and default hyper-parameters are those of the algorithms
+documented for ``torch.optim`` (SGD, Adagrad, RMSprop, Adam), with the step
+counter :math:`t = 1, 2, \\dots` and :math:`\\eta_t` the learning rate (a float or a
+schedule evaluated at the 0-based step ``t - 1``). ``weight_decay`` :math:`\\lambda`
+adds :math:`\\lambda\\theta` to the gradient first, as torch does.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _validate as v
+from .schedules import as_schedule
+
+
+def tree_map(fn, *trees):
+    """Apply ``fn`` leaf-wise to ndarrays or dicts of ndarrays with one structure."""
+    if isinstance(trees[0], dict):
+        return {k: fn(*(t[k] for t in trees)) for k in trees[0]}
+    return fn(*trees)
+
+
+def global_norm(tree):
+    """:math:`\\sqrt{\\sum_{\\text{leaves}} \\lVert g\\rVert^2}` for an ndarray or a dict of ndarrays."""
+    if isinstance(tree, dict):
+        return float(np.sqrt(sum(float(np.vdot(g, g)) for g in tree.values())))
+    return float(np.sqrt(np.vdot(tree, tree)))
+
+
+def clip_by_norm(grads, max_norm):
+    """Rescale ``grads`` so that its global norm is at most ``max_norm`` (gradient clipping).
+
+    .. math:: g \\leftarrow g \\cdot \\min\\!\\left(1, \\frac{c}{\\lVert g\\rVert}\\right)
+    """
+    max_norm = v.real(max_norm, "max_norm", "clip_by_norm", low=0.0, low_open=True)
+    grads = v.params(grads, "grads", "clip_by_norm")
+    norm = global_norm(grads)
+    scale = 1.0 if norm <= max_norm else max_norm / norm
+    return tree_map(lambda g: g * scale, grads)
+
+
+def _apply(leaf, params, grads, bufs):
+    """Run ``leaf(p, g, *bufs) -> (p_new, *bufs_new)`` over a tree; return (params, bufs)."""
+    if isinstance(params, dict):
+        outs = {k: leaf(params[k], grads[k], *(b[k] for b in bufs)) for k in params}
+        new_params = {k: o[0] for k, o in outs.items()}
+        new_bufs = tuple({k: o[i] for k, o in outs.items()} for i in range(1, len(bufs) + 1))
+        return new_params, new_bufs
+    out = leaf(params, grads, *bufs)
+    return out[0], tuple(out[1:])
+
+
+def _zeros(params):
+    return tree_map(np.zeros_like, params)
+
+
+class Optimizer:
+    """Base class. Subclasses define ``_hyper`` (names), ``_buffers`` and ``_leaf``."""
+
+    name = "optimizer"
+    _hyper = ()
+    _buffers = ()
+
+    def __repr__(self):
+        args = ", ".join(f"{h}={getattr(self, h)!r}" for h in ("lr",) + self._hyper)
+        return f"{self.name}({args})"
+
+    def lr_at(self, step):
+        """Learning rate used by the step with 0-based index ``step``."""
+        return self.lr(step)
+
+    def init(self, params):
+        """Initial state: ``{"step": 0, <buffer>: zeros_like(params), ...}``."""
+        params = v.params(params, "params", f"{self.name}.init")
+        state = {"step": 0}
+        for b in self._buffers:
+            state[b] = _zeros(params)
+        return state
+
+    def step(self, params, grads, state):
+        """One update. Returns ``(new_params, new_state)``; the inputs are not modified.
+
+        Parameters
+        ----------
+        params : ndarray or dict of ndarrays
+        grads : same structure and shapes as ``params``
+        state : dict from :meth:`init` (or from a previous :meth:`step`)
+        """
+        func = f"{self.name}.step"
+        params = v.params(params, "params", func)
+        grads = v.params(grads, "grads", func, like=params)
+        if not isinstance(state, dict) or "step" not in state or any(b not in state for b in self._buffers):
+            v.fail("state", func, f"a dict from {self.name}.init with keys {['step', *self._buffers]}",
+                   state, TypeError)
+        return self._step(params, grads, state)
+
+    def _step(self, params, grads, state):
+        t = state["step"] + 1
+        lr = self.lr(t - 1)
+        bufs = tuple(state[b] for b in self._buffers)
+        new_params, new_bufs = _apply(lambda p, g, *b: self._leaf(p, g, b, lr, t), params, grads, bufs)
+        new_state = {"step": t}
+        new_state.update(zip(self._buffers, new_bufs))
+        return new_params, new_state
+
+
+class sgd(Optimizer):
+    """Stochastic gradient descent with optional (Nesterov) momentum, as in ``torch.optim.SGD``.
+
+    .. math::
+        g_t &\\leftarrow \\nabla J(\\theta_{t-1}) + \\lambda\\theta_{t-1} \\\\
+        b_t &= \\begin{cases} g_t & t = 1\\\\ \\mu b_{t-1} + (1-\\tau) g_t & t > 1\\end{cases} \\\\
+        d_t &= \\begin{cases} g_t + \\mu b_t & \\text{nesterov} \\\\ b_t & \\text{otherwise}\\end{cases}
+              \\quad (d_t = g_t \\text{ if } \\mu = 0) \\\\
+        \\theta_t &= \\theta_{t-1} - \\eta_t d_t
+
+    Parameters
+    ----------
+    lr : float > 0 or schedule, default 1e-3 (torch's default)
+    momentum : float in [0, 1), :math:`\\mu`
+    dampening : float in [0, 1], :math:`\\tau`
+    weight_decay : float >= 0, :math:`\\lambda`
+    nesterov : bool (needs momentum > 0 and dampening = 0)
+
+    State: ``step`` and ``b`` (the momentum buffer).
+    """
+
+    name = "sgd"
+    _hyper = ("momentum", "dampening", "weight_decay", "nesterov")
+    _buffers = ("b",)
+
+    def __init__(self, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+        self.lr = as_schedule(lr, "sgd")
+        self.momentum = v.real(momentum, "momentum", "sgd", low=0.0, high=1.0, high_open=True)
+        self.dampening = v.real(dampening, "dampening", "sgd", low=0.0, high=1.0)
+        self.weight_decay = v.real(weight_decay, "weight_decay", "sgd", low=0.0)
+        if not isinstance(nesterov, (bool, np.bool_)):
+            v.fail("nesterov", "sgd", "a bool", nesterov, TypeError)
+        if nesterov and (self.momentum == 0.0 or self.dampening != 0.0):
+            v.fail("nesterov", "sgd", "False unless momentum > 0 and dampening = 0", nesterov,
+                   got=f"nesterov=True with momentum={self.momentum}, dampening={self.dampening}")
+        self.nesterov = bool(nesterov)
+
+    def _leaf(self, p, g, bufs, lr, t):
+        (b,) = bufs
+        if self.weight_decay:
+            g = g + self.weight_decay * p
+        if self.momentum == 0.0:
+            return p - lr * g, b
+        b = g if t == 1 else self.momentum * b + (1.0 - self.dampening) * g
+        d = g + self.momentum * b if self.nesterov else b
+        return p - lr * d, b
+
+
+class adagrad(Optimizer):
+    """Adagrad, as in ``torch.optim.Adagrad``.
+
+    .. math::
+        g_t &\\leftarrow \\nabla J(\\theta_{t-1}) + \\lambda\\theta_{t-1} \\\\
+        \\tilde\\eta_t &= \\eta_t / (1 + (t-1)\\,\\text{lr\\_decay}) \\\\
+        s_t &= s_{t-1} + g_t^2 \\quad (s_0 = \\text{initial\\_accumulator\\_value}) \\\\
+        \\theta_t &= \\theta_{t-1} - \\tilde\\eta_t\\, g_t / (\\sqrt{s_t} + \\epsilon)
+
+    Defaults: lr=0.01, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10.
+    State: ``step`` and ``sum``.
+    """
+
+    name = "adagrad"
+    _hyper = ("lr_decay", "weight_decay", "initial_accumulator_value", "eps")
+    _buffers = ("sum",)
+
+    def __init__(self, lr=0.01, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
+        self.lr = as_schedule(lr, "adagrad")
+        self.lr_decay = v.real(lr_decay, "lr_decay", "adagrad", low=0.0)
+        self.weight_decay = v.real(weight_decay, "weight_decay", "adagrad", low=0.0)
+        self.initial_accumulator_value = v.real(initial_accumulator_value, "initial_accumulator_value",
+                                                "adagrad", low=0.0)
+        self.eps = v.real(eps, "eps", "adagrad", low=0.0)
+
+    def init(self, params):
+        state = super().init(params)
+        state["sum"] = tree_map(lambda z: z + self.initial_accumulator_value, state["sum"])
+        return state
+
+    def _leaf(self, p, g, bufs, lr, t):
+        (s,) = bufs
+        if self.weight_decay:
+            g = g + self.weight_decay * p
+        clr = lr / (1.0 + (t - 1) * self.lr_decay)
+        s = s + g * g
+        return p - clr * g / (np.sqrt(s) + self.eps), s
+
+
+class rmsprop(Optimizer):
+    """RMSprop, as in ``torch.optim.RMSprop``.
+
+    .. math::
+        g_t &\\leftarrow \\nabla J(\\theta_{t-1}) + \\lambda\\theta_{t-1} \\\\
+        v_t &= \\alpha v_{t-1} + (1-\\alpha) g_t^2 \\\\
+        \\tilde v_t &= v_t - \\bar g_t^2,\\ \\ \\bar g_t = \\alpha \\bar g_{t-1} + (1-\\alpha) g_t
+              \\quad\\text{if centered, else } \\tilde v_t = v_t \\\\
+        b_t &= \\mu b_{t-1} + g_t/(\\sqrt{\\tilde v_t}+\\epsilon),\\quad
+              \\theta_t = \\theta_{t-1} - \\eta_t b_t \\quad\\text{if } \\mu > 0 \\\\
+        \\theta_t &= \\theta_{t-1} - \\eta_t\\, g_t/(\\sqrt{\\tilde v_t}+\\epsilon) \\quad\\text{otherwise}
+
+    Defaults: lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False.
+    State: ``step``, ``v``, ``g_avg`` and ``b``.
+    """
+
+    name = "rmsprop"
+    _hyper = ("alpha", "eps", "weight_decay", "momentum", "centered")
+    _buffers = ("v", "g_avg", "b")
+
+    def __init__(self, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
+        self.lr = as_schedule(lr, "rmsprop")
+        self.alpha = v.real(alpha, "alpha", "rmsprop", low=0.0, high=1.0)
+        self.eps = v.real(eps, "eps", "rmsprop", low=0.0)
+        self.weight_decay = v.real(weight_decay, "weight_decay", "rmsprop", low=0.0)
+        self.momentum = v.real(momentum, "momentum", "rmsprop", low=0.0, high=1.0, high_open=True)
+        if not isinstance(centered, (bool, np.bool_)):
+            v.fail("centered", "rmsprop", "a bool", centered, TypeError)
+        self.centered = bool(centered)
+
+    def _leaf(self, p, g, bufs, lr, t):
+        vv, g_avg, b = bufs
+        if self.weight_decay:
+            g = g + self.weight_decay * p
+        a = self.alpha
+        vv = a * vv + (1.0 - a) * g * g
+        denom = vv
+        if self.centered:
+            g_avg = a * g_avg + (1.0 - a) * g
+            denom = vv - g_avg * g_avg
+        scaled = g / (np.sqrt(denom) + self.eps)
+        if self.momentum > 0.0:
+            b = self.momentum * b + scaled
+            return p - lr * b, vv, g_avg, b
+        return p - lr * scaled, vv, g_avg, b
+
+
+class adam(Optimizer):
+    """Adam (Kingma & Ba, 2015), as in ``torch.optim.Adam``.
+
+    .. math::
+        g_t &\\leftarrow \\nabla J(\\theta_{t-1}) + \\lambda\\theta_{t-1} \\\\
+        m_t &= \\beta_1 m_{t-1} + (1-\\beta_1) g_t \\\\
+        v_t &= \\beta_2 v_{t-1} + (1-\\beta_2) g_t^2 \\\\
+        \\hat m_t &= m_t/(1-\\beta_1^t),\\qquad \\hat v_t = v_t/(1-\\beta_2^t) \\\\
+        \\theta_t &= \\theta_{t-1} - \\eta_t\\, \\hat m_t/(\\sqrt{\\hat v_t} + \\epsilon)
+
+    Defaults: lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.
+    State: ``step``, ``m`` and ``v``.
+    """
+
+    name = "adam"
+    _hyper = ("betas", "eps", "weight_decay")
+    _buffers = ("m", "v")
+
+    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        self.lr = as_schedule(lr, "adam")
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            v.fail("betas", "adam", "a pair (beta1, beta2)", betas, TypeError)
+        b1 = v.real(betas[0], "betas", "adam", low=0.0, high=1.0, high_open=True)
+        b2 = v.real(betas[1], "betas", "adam", low=0.0, high=1.0, high_open=True)
+        self.betas = (b1, b2)
+        self.eps = v.real(eps, "eps", "adam", low=0.0)
+        self.weight_decay = v.real(weight_decay, "weight_decay", "adam", low=0.0)
+
+    def _leaf(self, p, g, bufs, lr, t):
+        m, vv = bufs
+        if self.weight_decay:
+            g = g + self.weight_decay * p
+        b1, b2 = self.betas
+        m = b1 * m + (1.0 - b1) * g
+        vv = b2 * vv + (1.0 - b2) * g * g
+        m_hat = m / (1.0 - b1 ** t)
+        v_hat = vv / (1.0 - b2 ** t)
+        return p - lr * m_hat / (np.sqrt(v_hat) + self.eps), m, vv
+
+
+NAMES = ("sgd", "adagrad", "rmsprop", "adam")
