@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Pass every test: gdcore unit tests, notebooks under nbval, the nbgrader round trip,
+# the book build and the browser tests. Sets itself up on a fresh machine.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$ROOT/scripts/setup.sh"
+cd "$ROOT"
+if [ -x scripts/install_browser.sh ]; then scripts/install_browser.sh; fi
+python -m pytest "$@"
