@@ -97,6 +97,7 @@ def check_grad(model, params, X, y, eps=1e-5):
     """
     if not callable(getattr(model, "loss_and_grad", None)):
         v.fail("model", "check_grad", "a model with a loss_and_grad(params, X, y) function", model, TypeError)
+    eps = v.real(eps, "eps", "check_grad", low=0.0, low_open=True)
     _, analytic = model.loss_and_grad(params, X, y)
     numeric = numerical_grad(lambda p: model.loss_and_grad(p, X, y)[0], params, eps=eps)
     return rel_error(analytic, numeric)

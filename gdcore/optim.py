@@ -13,6 +13,8 @@ adds :math:`\\lambda\\theta` to the gradient first, as torch does.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import _validate as v
@@ -29,8 +31,15 @@ def tree_map(fn, *trees):
 def global_norm(tree):
     """:math:`\\sqrt{\\sum_{\\text{leaves}} \\lVert g\\rVert^2}` for an ndarray or a dict of ndarrays."""
     if isinstance(tree, dict):
-        return float(np.sqrt(sum(float(np.vdot(g, g)) for g in tree.values())))
-    return float(np.sqrt(np.vdot(tree, tree)))
+        total = 0.0
+        for g in tree.values():
+            if np.ndim(g):
+                total += float(np.vdot(g, g))
+            else:
+                g = float(g)  # a scalar leaf (a bias): plain float arithmetic is much cheaper than vdot
+                total += g * g
+        return math.sqrt(total)
+    return math.sqrt(float(np.vdot(tree, tree)))
 
 
 def clip_by_norm(grads, max_norm):
@@ -45,15 +54,10 @@ def clip_by_norm(grads, max_norm):
     return tree_map(lambda g: g * scale, grads)
 
 
-def _apply(leaf, params, grads, bufs):
-    """Run ``leaf(p, g, *bufs) -> (p_new, *bufs_new)`` over a tree; return (params, bufs)."""
-    if isinstance(params, dict):
-        outs = {k: leaf(params[k], grads[k], *(b[k] for b in bufs)) for k in params}
-        new_params = {k: o[0] for k, o in outs.items()}
-        new_bufs = tuple({k: o[i] for k, o in outs.items()} for i in range(1, len(bufs) + 1))
-        return new_params, new_bufs
-    out = leaf(params, grads, *bufs)
-    return out[0], tuple(out[1:])
+def _copy_tree(tree):
+    if isinstance(tree, dict):
+        return {k: np.array(a, dtype=np.float64, copy=True) for k, a in tree.items()}
+    return np.array(tree, dtype=np.float64, copy=True)
 
 
 def _zeros(params):
@@ -61,7 +65,11 @@ def _zeros(params):
 
 
 class Optimizer:
-    """Base class. Subclasses define ``_hyper`` (names), ``_buffers`` and ``_leaf``."""
+    """Base class. Subclasses define ``_hyper`` (names), ``_buffers`` and ``_leaf``.
+
+    ``_leaf(p, g, bufs, lr, t, out)`` writes the update of one parameter array ``p`` into ``out``
+    and updates its buffers in place; :meth:`step` runs it on fresh arrays, so the public API stays pure.
+    """
 
     name = "optimizer"
     _hyper = ()
@@ -101,13 +109,33 @@ class Optimizer:
         return self._step(params, grads, state)
 
     def _step(self, params, grads, state):
+        # pure: the update runs in place on fresh copies of the parameters and buffers
         t = state["step"] + 1
-        lr = self.lr(t - 1)
-        bufs = tuple(state[b] for b in self._buffers)
-        new_params, new_bufs = _apply(lambda p, g, *b: self._leaf(p, g, b, lr, t), params, grads, bufs)
+        new_params = tree_map(lambda p: np.empty(np.shape(p)), params)
+        new_bufs = tuple(_copy_tree(state[b]) for b in self._buffers)
+        self._update(params, grads, self._leaf_buffers(params, new_bufs), self.lr(t - 1), t, new_params)
         new_state = {"step": t}
         new_state.update(zip(self._buffers, new_bufs))
         return new_params, new_state
+
+    def _leaf_buffers(self, params, bufs):
+        """Regroup the buffers ``(buf_1, buf_2, ...)`` per parameter: ``{key: [buf_1[key], ...]}``."""
+        if isinstance(params, dict):
+            return {k: [b[k] for b in bufs] for k in params}
+        return list(bufs)
+
+    def _update(self, params, grads, leaf_bufs, lr, t, out):
+        """Write the updated ``params`` into the arrays of ``out``; update the buffers in place.
+
+        ``leaf_bufs`` comes from :meth:`_leaf_buffers`. ``params`` and ``grads`` are only read;
+        ``out`` may be ``params`` itself (an in-place step).
+        """
+        if isinstance(params, dict):
+            leaf = self._leaf
+            for k, p in params.items():
+                leaf(p, grads[k], leaf_bufs[k], lr, t, out[k])
+        else:
+            self._leaf(params, grads, leaf_bufs, lr, t, out)
 
 
 class sgd(Optimizer):
@@ -147,15 +175,23 @@ class sgd(Optimizer):
                    got=f"nesterov=True with momentum={self.momentum}, dampening={self.dampening}")
         self.nesterov = bool(nesterov)
 
-    def _leaf(self, p, g, bufs, lr, t):
+    def _leaf(self, p, g, bufs, lr, t, out):
         (b,) = bufs
         if self.weight_decay:
             g = g + self.weight_decay * p
         if self.momentum == 0.0:
-            return p - lr * g, b
-        b = g if t == 1 else self.momentum * b + (1.0 - self.dampening) * g
+            if p.ndim:
+                np.subtract(p, lr * g, out=out)
+            else:
+                out[()] = float(p) - lr * float(g)  # same IEEE operations, without 0-d array overhead
+            return
+        if t == 1:
+            b[...] = g
+        else:
+            b *= self.momentum
+            b += (1.0 - self.dampening) * g
         d = g + self.momentum * b if self.nesterov else b
-        return p - lr * d, b
+        np.subtract(p, lr * d, out=out)
 
 
 class adagrad(Optimizer):
@@ -188,13 +224,13 @@ class adagrad(Optimizer):
         state["sum"] = tree_map(lambda z: z + self.initial_accumulator_value, state["sum"])
         return state
 
-    def _leaf(self, p, g, bufs, lr, t):
+    def _leaf(self, p, g, bufs, lr, t, out):
         (s,) = bufs
         if self.weight_decay:
             g = g + self.weight_decay * p
         clr = lr / (1.0 + (t - 1) * self.lr_decay)
-        s = s + g * g
-        return p - clr * g / (np.sqrt(s) + self.eps), s
+        s += g * g
+        np.subtract(p, clr * g / (np.sqrt(s) + self.eps), out=out)
 
 
 class rmsprop(Optimizer):
@@ -227,21 +263,25 @@ class rmsprop(Optimizer):
             v.fail("centered", "rmsprop", "a bool", centered, TypeError)
         self.centered = bool(centered)
 
-    def _leaf(self, p, g, bufs, lr, t):
+    def _leaf(self, p, g, bufs, lr, t, out):
         vv, g_avg, b = bufs
         if self.weight_decay:
             g = g + self.weight_decay * p
         a = self.alpha
-        vv = a * vv + (1.0 - a) * g * g
+        vv *= a
+        vv += (1.0 - a) * g * g
         denom = vv
         if self.centered:
-            g_avg = a * g_avg + (1.0 - a) * g
+            g_avg *= a
+            g_avg += (1.0 - a) * g
             denom = vv - g_avg * g_avg
         scaled = g / (np.sqrt(denom) + self.eps)
         if self.momentum > 0.0:
-            b = self.momentum * b + scaled
-            return p - lr * b, vv, g_avg, b
-        return p - lr * scaled, vv, g_avg, b
+            b *= self.momentum
+            b += scaled
+            np.subtract(p, lr * b, out=out)
+        else:
+            np.subtract(p, lr * scaled, out=out)
 
 
 class adam(Optimizer):
@@ -272,16 +312,18 @@ class adam(Optimizer):
         self.eps = v.real(eps, "eps", "adam", low=0.0)
         self.weight_decay = v.real(weight_decay, "weight_decay", "adam", low=0.0)
 
-    def _leaf(self, p, g, bufs, lr, t):
+    def _leaf(self, p, g, bufs, lr, t, out):
         m, vv = bufs
         if self.weight_decay:
             g = g + self.weight_decay * p
         b1, b2 = self.betas
-        m = b1 * m + (1.0 - b1) * g
-        vv = b2 * vv + (1.0 - b2) * g * g
+        m *= b1
+        m += (1.0 - b1) * g
+        vv *= b2
+        vv += (1.0 - b2) * g * g
         m_hat = m / (1.0 - b1 ** t)
         v_hat = vv / (1.0 - b2 ** t)
-        return p - lr * m_hat / (np.sqrt(v_hat) + self.eps), m, vv
+        np.subtract(p, lr * m_hat / (np.sqrt(v_hat) + self.eps), out=out)
 
 
 NAMES = ("sgd", "adagrad", "rmsprop", "adam")

@@ -36,7 +36,9 @@ class Schedule:
         if isinstance(t, (int, np.integer)) and not isinstance(t, bool):
             if t < 0:
                 v.fail("t", f"{type(self).__name__}", "an int >= 0", t)
-            return float(self._rate(np.float64(t)))
+            # through the vector path, so that sched(t) == sched(np.arange(T))[t] bit for bit
+            # (NumPy's SIMD power/cos can differ from the scalar ones in the last bit)
+            return float(self._rate(np.array([t], dtype=np.float64))[0])
         arr = np.asarray(t)
         if arr.dtype.kind not in "iu" or (arr.size and arr.min() < 0):
             v.fail("t", f"{type(self).__name__}", "an int >= 0 or an array of them", t, TypeError

@@ -5,6 +5,7 @@ unchecked ``_loss_and_grad`` and the optimiser's unchecked ``_step``.
 """
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass, field
 
@@ -149,36 +150,31 @@ def fit(model, params, X, y, optimizer, batch_size=None, epochs=100, rng=0, tol=
         tol = v.real(tol, "tol", func, low=0.0, low_open=True)
     v.choice(sampling, "sampling", func, SAMPLING)
     diverge_factor = v.real(diverge_factor, "diverge_factor", func, low=1.0, low_open=True)
+    record_path = v.boolean(record_path, "record_path", func)
 
+    # params is a private copy from here on: the loop updates it (and the optimiser's buffers) in place
     state = optimizer.init(params)
-    step_fn = optimizer._step
-    lr_of = optimizer.lr
+    bufs = optimizer._leaf_buffers(params, tuple(state[b] for b in optimizer._buffers))
     rec = _Recorder(record_path, params)
     if B == n:
-        params = _full_batch(fast, params, X, y, state, step_fn, lr_of, epochs, tol, diverge_factor, rec)
+        params = _full_batch(fast, params, X, y, optimizer, bufs, epochs, tol, diverge_factor, rec)
     else:
-        params = _stochastic(fast, params, X, y, state, step_fn, lr_of, B, epochs, g, tol, sampling,
-                             diverge_factor, rec)
+        params = _stochastic(fast, params, X, y, optimizer, bufs, B, epochs, g, tol, sampling,
+                             diverge_factor, rec, _fresh_grads(model))
     return params, rec.history()
 
 
 class _Recorder:
-    """Collects the per-step and per-epoch records of a run (plain lists in the hot loop)."""
+    """Collects the per-step and per-epoch records of a run (plain lists in the hot loop).
+
+    The stochastic loop appends only the loss and the gradient norm per step; the learning
+    rates and batch sizes of an epoch are known in advance and are added once per epoch.
+    """
 
     def __init__(self, record_path, params):
-        self.loss, self.lr, self.norm, self.examples, self.epoch_loss = [], [], [], [], []
+        self.loss, self.lr, self.norm, self.sizes, self.epoch_loss = [], [], [], [], []
         self.path = [_copy(params)] if record_path else None
-        self.seen = 0
         self.kw = {"epochs_run": 0}
-
-    def step(self, loss, lr, grads, m, params):
-        self.seen += m
-        self.loss.append(loss)
-        self.lr.append(lr)
-        self.norm.append(global_norm(grads))
-        self.examples.append(self.seen)
-        if self.path is not None:
-            self.path.append(_copy(params))
 
     def diverged(self, t, lr, loss):
         self.kw.update(diverged=True, diverged_step=t)
@@ -186,83 +182,195 @@ class _Recorder:
 
     def history(self):
         return History(loss=np.array(self.loss), lr=np.array(self.lr), grad_norm=np.array(self.norm),
-                       examples=np.array(self.examples, dtype=np.int64), epoch_loss=np.array(self.epoch_loss),
-                       path=self.path, n_steps=len(self.loss), **self.kw)
+                       examples=np.cumsum(np.array(self.sizes, dtype=np.int64)),
+                       epoch_loss=np.array(self.epoch_loss), path=self.path, n_steps=len(self.loss), **self.kw)
 
 
-def _full_batch(fast, params, X, y, state, step_fn, lr_of, epochs, tol, diverge_factor, rec):
+def _assign(dst, src):
+    """Copy the values of ``src`` into the arrays of ``dst`` (same structure), without allocating."""
+    if isinstance(dst, dict):
+        for k, a in dst.items():
+            np.copyto(a, src[k])
+    else:
+        np.copyto(dst, src)
+
+
+def _rates(lr_of, t0, k):
+    """The learning rates of steps t0 .. t0+k-1 as a list of floats (one vectorised schedule call)."""
+    return lr_of(np.arange(t0, t0 + k)).tolist()
+
+
+# a reshuffled epoch gathers the permuted data once (contiguous batches, no per-step fancy indexing)
+# unless that copy would be larger than this
+_GATHER_BYTES = 1 << 28
+
+
+def _batches(X, y, B, sampling, g):
+    """Yield the ``(X_batch, y_batch)`` of one epoch; draws from ``g`` in a fixed order."""
+    n = X.shape[0]
+    if sampling == "fixed":
+        for s in range(0, n, B):
+            yield X[s:s + B], y[s:s + B]
+    elif sampling == "replacement":
+        for s in range(0, n, B):
+            idx = g.integers(0, n, size=min(B, n - s))
+            yield X[idx], y[idx]
+    else:
+        perm = g.permutation(n)
+        if B == 1:
+            for j in perm.tolist():
+                yield X[j:j + 1], y[j:j + 1]
+        elif X.nbytes <= _GATHER_BYTES:
+            Xp, yp = np.take(X, perm, axis=0), np.take(y, perm)
+            for s in range(0, n, B):
+                yield Xp[s:s + B], yp[s:s + B]
+        else:
+            for s in range(0, n, B):
+                idx = perm[s:s + B]
+                yield X[idx], y[idx]
+
+
+def _full_batch(fast, params, X, y, optimizer, bufs, epochs, tol, diverge_factor, rec):
     """Batch gradient descent: one loss_and_grad per step; the step's loss is the previous epoch's."""
     n = X.shape[0]
+    update = optimizer._update
+    lrs = _rates(optimizer.lr, 0, epochs)
     limit = None
-    prev = params
+    prev = _copy(params)  # the parameters before the latest step; its arrays receive the next step
     for t in range(epochs + 1):
         loss, grads = fast(params, X, y)
+        norm = global_norm(grads)
         if limit is None:
             limit = diverge_factor * max(abs(loss), 1e-12)
-        lr = lr_of(t)
-        if not np.isfinite(loss) or loss > limit:
-            rec.diverged(t, lr_of(max(t - 1, 0)), loss)
+        # "not (loss <= limit)" is also true for NaN
+        if not (loss <= limit) or not math.isfinite(norm):
+            rec.diverged(t, lrs[max(t - 1, 0)], loss)
             return prev
         rec.epoch_loss.append(loss)
         rec.kw["epochs_run"] = t
-        if tol is not None and global_norm(grads) < tol:
+        if tol is not None and norm < tol:
             rec.kw["converged"] = True
             return params
         if t == epochs:
-            return params
-        new_params, state = step_fn(params, grads, state)
-        if not _finite(new_params):
-            rec.diverged(t, lr, float("inf"))
-            return params
-        rec.step(loss, lr, grads, n, new_params)
-        prev, params = params, new_params
+            break
+        update(params, grads, bufs, lrs[t], t + 1, prev)
+        params, prev = prev, params
+        rec.loss.append(loss)
+        rec.lr.append(lrs[t])
+        rec.norm.append(norm)
+        rec.sizes.append(n)
+        if rec.path is not None:
+            rec.path.append(_copy(params))
+    if not _finite(params):
+        rec.diverged(t, lrs[t - 1], float("inf"))
+        return prev
     return params
 
 
-def _stochastic(fast, params, X, y, state, step_fn, lr_of, B, epochs, g, tol, sampling, diverge_factor, rec):
-    """Mini-batch / per-sample SGD: ceil(n/B) steps per epoch, full-data loss after each epoch."""
+def _fresh_grads(model):
+    """True for gdcore's own models, whose loss_and_grad returns new gradient arrays at every call."""
+    from .models import linear, logistic, mlp
+    return model is linear or model is logistic or model is mlp or type(model) is mlp.Model
+
+
+def _norms(grads_list):
+    """Global norms of a list of gradients (ndarrays or dicts of ndarrays), computed together."""
+    m = len(grads_list)
+    first = grads_list[0]
+    total = 0.0
+    for key in (first if isinstance(first, dict) else [None]):
+        a = np.array([g[key] for g in grads_list] if key is not None else grads_list, dtype=np.float64)
+        a = a.reshape(m, -1)
+        total = total + np.einsum("ij,ij->i", a, a)
+    return np.sqrt(total).tolist()
+
+
+def _stochastic(fast, params, X, y, optimizer, bufs, B, epochs, g, tol, sampling, diverge_factor, rec, defer):
+    """Mini-batch / per-sample SGD: ceil(n/B) steps per epoch, full-data loss after each epoch.
+
+    With ``defer`` (models that return fresh gradient arrays), the per-step gradient norms are
+    computed in blocks of steps, not one small reduction per step. A NaN/inf gradient is then
+    caught one step later, by the loss it produces; the parameters returned are the same.
+    """
     n = X.shape[0]
+    n_batches = -(-n // B)
+    update = optimizer._update
     loss0, grads0 = fast(params, X, y)
+    if not math.isfinite(loss0):
+        rec.diverged(0, optimizer.lr(0), loss0)
+        return params
     limit = diverge_factor * max(abs(loss0), 1e-12)
     rec.epoch_loss.append(loss0)
     if tol is not None and global_norm(grads0) < tol:
         rec.kw["converged"] = True
         return params
-    starts = range(0, n, B)
+    prev = _copy(params)         # the parameters before the latest step; its arrays receive the next step
+    epoch_start = _copy(params)  # the parameters after the latest epoch with a finite full loss
+    sizes = [min(B, n - s) for s in range(0, n, B)]
+    # deferred norms keep at most ~32 MB of gradients alive
+    grad_bytes = 8 * sum(np.size(a) for a in (params.values() if isinstance(params, dict) else [params]))
+    block = max(1, min(256, (32 << 20) // max(grad_bytes, 1)))
+    losses, norms, path = rec.loss, rec.norm, rec.path
     t = 0
     for epoch in range(1, epochs + 1):
-        if sampling == "reshuffle":
-            perm = g.permutation(n)
-            batches = [perm[s:s + B] for s in starts]
-        elif sampling == "replacement":
-            batches = [g.integers(0, n, size=min(B, n - s)) for s in starts]
-        else:
-            batches = [slice(s, s + B) for s in starts]
-        epoch_start = params
-        for idx in batches:
-            Xb, yb = X[idx], y[idx]
+        lrs = _rates(optimizer.lr, t, n_batches)
+        k = 0
+        pending = []  # gradients whose norms are still to be computed (defer only)
+        for Xb, yb in _batches(X, y, B, sampling, g):
             loss, grads = fast(params, Xb, yb)
-            lr = lr_of(t)
-            if not np.isfinite(loss) or loss > limit:
-                rec.diverged(t, lr, loss)
-                return params
-            new_params, state = step_fn(params, grads, state)
-            if not _finite(new_params):
-                rec.diverged(t, lr, float("inf"))
-                return params
-            params = new_params
-            rec.step(loss, lr, grads, yb.shape[0], params)
+            if defer:
+                ok = loss <= limit  # also False for NaN
+            else:
+                norm = global_norm(grads)
+                ok = loss <= limit and math.isfinite(norm)
+            if not ok:
+                if pending:
+                    norms.extend(_norms(pending))
+                rec.lr.extend(lrs[:k])
+                rec.sizes.extend(sizes[:k])
+                rec.diverged(t, lrs[k - 1] if k else optimizer.lr(max(t - 1, 0)), loss)
+                return prev
+            update(params, grads, bufs, lrs[k], t + 1, prev)
+            params, prev = prev, params
+            losses.append(loss)
+            if defer:
+                pending.append(grads)
+                if len(pending) == block:
+                    norms.extend(_norms(pending))
+                    pending = []
+            else:
+                norms.append(norm)
+            if path is not None:
+                path.append(_copy(params))
+            k += 1
             t += 1
+        if pending:
+            norms.extend(_norms(pending))
+        rec.lr.extend(lrs)
+        rec.sizes.extend(sizes)
         full_loss, full_grads = fast(params, X, y)
-        if not np.isfinite(full_loss) or full_loss > limit:
-            rec.diverged(t, lr_of(max(t - 1, 0)), full_loss)
+        if not (full_loss <= limit) or not _finite(params):
+            rec.diverged(t, lrs[-1], full_loss)
             return epoch_start
+        _assign(epoch_start, params)
         rec.epoch_loss.append(full_loss)
         rec.kw["epochs_run"] = epoch
         if tol is not None and global_norm(full_grads) < tol:
             rec.kw["converged"] = True
             break
     return params
+
+
+def _check_fun(fun, x, func):
+    """Call ``fun`` once at ``x0``: it must return a scalar and a gradient shaped like ``x0``."""
+    want = f"a callable x -> (f, grad) with a scalar f and grad of shape {x.shape}"
+    out = fun(x.copy())
+    if not isinstance(out, tuple) or len(out) != 2:
+        v.fail("fun", func, want, out, TypeError)
+    f, grad = out
+    if np.ndim(f) != 0 or np.shape(grad) != x.shape:
+        v.fail("fun", func, want, fun, got=f"f of shape {np.shape(f)} and grad of shape {np.shape(grad)}")
+    return float(f)
 
 
 def minimize(fun, x0, optimizer, steps=100, tol=None, record_path=True, diverge_factor=1e6):
@@ -297,8 +405,9 @@ def minimize(fun, x0, optimizer, steps=100, tol=None, record_path=True, diverge_
     if tol is not None:
         tol = v.real(tol, "tol", func, low=0.0, low_open=True)
     diverge_factor = v.real(diverge_factor, "diverge_factor", func, low=1.0, low_open=True)
+    record_path = v.boolean(record_path, "record_path", func)
     state = optimizer.init(x)
-    f0, _ = fun(x)
+    f0 = _check_fun(fun, x, func)
     limit = diverge_factor * max(abs(float(f0)), 1e-12)
     losses, lrs, norms = [], [], []
     path = [x.copy()]

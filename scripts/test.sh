@@ -5,5 +5,6 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/setup.sh"
 cd "$ROOT"
+bash scripts/vendor.sh   # offline JS for the book build (idempotent)
 if [ -x scripts/install_browser.sh ]; then scripts/install_browser.sh; fi
 python -m pytest "$@"

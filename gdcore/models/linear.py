@@ -61,9 +61,13 @@ def predict(params, X):
 
 
 def _loss_and_grad(params, X, y):
-    r = X @ params["w"] + params["b"] - y
+    r = X @ params["w"]
+    r += params["b"]  # in place: no temporaries of length n
+    r -= y
     n = r.shape[0]
-    return 0.5 * float(r @ r) / n, {"w": (X.T @ r) / n, "b": np.array(r.sum() / n)}
+    gw = X.T @ r
+    gw /= n
+    return 0.5 * float(r @ r) / n, {"w": gw, "b": np.array(r.sum() / n)}
 
 
 def loss_and_grad(params, X, y):

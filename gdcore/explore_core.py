@@ -1,0 +1,385 @@
+"""The computations behind :mod:`gdcore.explore`: pure functions that return arrays.
+
+No widgets and no plotting here, so every number an explorer shows can be tested
+headless (``tests/test_explore.py``). Each runner is a lean loop of exactly the
+update that the matching gdcore code performs (``gd.minimize`` with ``gd.optim``,
+or ``gd.fit`` on ``gd.models.linear`` / ``gd.models.mlp``), and the tests check the
+twins agree; the lean loops exist only so that a slider move stays under 50 ms.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import _validate as v
+from . import schedules
+from .data import quadratic
+from .losses import _sigmoid
+from .models import mlp
+
+BOWL_ANGLE = np.pi / 6   # the learning-rate bowl's principal axes are rotated by 30 degrees
+DIVERGE_AT = 1e6         # as in gd.minimize: a run stops once f > 1e6 * f(x0) or is not finite
+
+
+# --------------------------------------------------------------------------- learning rate
+def regime(lr, eigenvalues, func="regime"):
+    """Classify gradient descent on a quadratic with Hessian eigenvalues ``eigenvalues``.
+
+    Each eigen-direction is multiplied by :math:`1 - \\eta\\lambda_i` per step, so GD converges
+    iff :math:`0 < \\eta\\lambda_i < 2` for every i. With :math:`\\rho = \\eta\\lambda_{max}`:
+
+    * ``"converges"``: :math:`\\rho \\le 1`, every factor in [0, 1), no overshoot;
+    * ``"oscillates"``: :math:`1 < \\rho < 2`, the steep direction flips sign every step but shrinks;
+    * ``"diverges"``: :math:`\\rho \\ge 2` (at exactly 2 it bounces forever without converging).
+
+    Parameters
+    ----------
+    lr : float > 0
+    eigenvalues : ndarray of shape (d,), all > 0
+
+    Returns
+    -------
+    label : str
+    rho : float, :math:`\\eta\\lambda_{max}`
+    """
+    lr = _lr(lr, func)
+    lam = v.array(eigenvalues, "eigenvalues", func, ndim=1)
+    rho = lr * float(lam.max())
+    if rho <= 1.0:
+        return "converges", rho
+    if rho < 2.0:
+        return "oscillates", rho
+    return "diverges", rho
+
+
+def _lr(lr, func):
+    if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, (int, float, np.integer, np.floating)):
+        v.fail("lr", func, "a float > 0", lr, TypeError)
+    if not np.isfinite(lr) or lr <= 0:
+        v.fail("lr", func, "a float > 0", lr)
+    return float(lr)
+
+
+def bowl(kappa):
+    """The learning-rate explorer's bowl: ``gd.data.quadratic(kappa, L=1, angle=30 degrees)``."""
+    return quadratic(kappa=kappa, L=1.0, angle=BOWL_ANGLE)
+
+
+def quadratic_path(lr, kappa, x0, steps, func="quadratic_path"):
+    """Gradient descent :math:`x_{k+1} = x_k - \\eta A x_k` on :func:`bowl`, in closed form.
+
+    .. math:: x_k - x^* = Q\\,\\mathrm{diag}\\big((1-\\eta\\lambda_i)^k\\big)\\,Q^\\top (x_0 - x^*)
+
+    Equal to ``gd.minimize(bowl(kappa), x0, gd.optim.sgd(lr), steps)`` up to rounding, for as
+    long as that run has not stopped for divergence; here the path continues (it is clipped
+    for plotting by the caller) and the loss is ``inf`` once it overflows.
+
+    Parameters
+    ----------
+    lr : float > 0
+    kappa : float >= 1
+    x0 : ndarray of shape (2,)
+    steps : int >= 1
+
+    Returns
+    -------
+    path : ndarray of shape (steps + 1, 2)
+    loss : ndarray of shape (steps + 1,)
+    """
+    lr = _lr(lr, func)
+    kappa = v.real(kappa, "kappa", func, low=1.0)
+    x0 = v.array(x0, "x0", func, ndim=1, shape=(2,))
+    steps = v.integer(steps, "steps", func, low=1)
+    q = bowl(kappa)
+    lam, Q = np.linalg.eigh(q.A)
+    c = Q.T @ (x0 - q.x_star)
+    k = np.arange(steps + 1)[:, None]
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = c * (1.0 - lr * lam) ** k                    # (steps + 1, 2) in eigen-coordinates
+        loss = 0.5 * (lam * z * z).sum(axis=1)
+        path = z @ Q.T + q.x_star
+    loss[~np.isfinite(loss)] = np.inf
+    return path, loss
+
+
+# --------------------------------------------------------------------------- linear-regression SGD
+def linear_sgd(X, y, lr, batch_size, epochs, rng=0):
+    """Mini-batch SGD on ``gd.models.linear`` from zero, as ``gd.fit`` does it (sampling="reshuffle").
+
+    Every epoch draws ``rng.permutation(n)`` and steps through batches of ``batch_size``
+    (``None`` = full batch, one step per epoch, no shuffle drawn); the update is
+    :math:`\\theta \\leftarrow \\theta - \\eta_t \\nabla J_B(\\theta)`.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    y : ndarray of shape (n,)
+    lr : float > 0, or ndarray of per-step rates (at least as long as the run)
+    batch_size : None or int in [1, n]
+    epochs : int >= 1
+    rng : int or numpy.random.Generator
+
+    Returns
+    -------
+    w : ndarray of shape (steps + 1, d), the weights before the first step and after every step
+    b : ndarray of shape (steps + 1,)
+    examples : ndarray of shape (steps + 1,), per-example gradients computed so far
+    """
+    n, d = X.shape
+    B = n if batch_size is None else batch_size
+    g = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+    per_epoch = -(-n // B)
+    T = per_epoch * epochs
+    lrs = np.broadcast_to(np.asarray(lr, dtype=np.float64), (T,)) if np.ndim(lr) == 0 else lr[:T]
+    W = np.zeros((T + 1, d))
+    b = np.zeros(T + 1)
+    ex = np.zeros(T + 1, dtype=np.int64)
+    w_t, b_t, t, seen = np.zeros(d), 0.0, 0, 0
+    for _ in range(epochs):
+        order = g.permutation(n) if B < n else None
+        for s in range(0, n, B):
+            idx = order[s:s + B] if order is not None else slice(None)
+            Xb, yb = X[idx], y[idx]
+            m = yb.shape[0]
+            r = Xb @ w_t + b_t - yb
+            w_t = w_t - lrs[t] * (Xb.T @ r) / m
+            b_t = b_t - lrs[t] * r.sum() / m
+            t += 1
+            seen += m
+            W[t], b[t], ex[t] = w_t, b_t, seen
+    return W, b, ex
+
+
+def linear_loss(X, y, W, b):
+    """Full-data half-MSE :math:`\\frac1{2n}\\lVert Xw+b-y\\rVert^2` for each row of ``W`` (shape (T, d))."""
+    R = W @ X.T + b[:, None] - y
+    return 0.5 * np.mean(R * R, axis=1)
+
+
+def lstsq_loss(X, y):
+    """The least-squares optimum of the half-MSE (the floor every run is measured against)."""
+    A = np.column_stack([X, np.ones(len(y))])
+    coef = np.linalg.lstsq(A, y, rcond=None)[0]
+    r = A @ coef - y
+    return 0.5 * float(r @ r) / len(y)
+
+
+def batch_size_runs(X, y, lr, batch_size, epochs, rng=0, func="batch_size_runs"):
+    """Full-batch, mini-batch and per-sample SGD for the same number of gradient evaluations.
+
+    Returns
+    -------
+    dict name -> (examples, excess) with ``excess`` = full-data loss minus the least-squares loss,
+    both ndarrays of shape (steps + 1,), for names "full batch", "mini-batch (B=...)", "SGD (B=1)".
+    """
+    lr = _lr(lr, func)
+    n = X.shape[0]
+    batch_size = v.integer(batch_size, "batch_size", func, low=1, high=n)
+    floor = lstsq_loss(X, y)
+    out = {}
+    for name, B in (("full batch", None), (f"mini-batch (B={batch_size})", batch_size), ("SGD (B=1)", 1)):
+        W, b, ex = linear_sgd(X, y, lr, B, epochs, rng)
+        out[name] = (ex, linear_loss(X, y, W, b) - floor)
+    return out
+
+
+# --------------------------------------------------------------------------- schedules
+SCHEDULE_PARAMS = {
+    "constant": (),
+    "step_decay": ("factor", "every"),
+    "exponential": ("gamma",),
+    "inverse_time": ("decay",),
+    "cosine": ("lr_min",),
+    "warmup": ("warmup_steps",),
+}
+
+
+def make_schedule(name, lr0, total_steps, func="make_schedule", **params):
+    """Build the named schedule; cosine runs over ``total_steps``, warmup ramps into a constant."""
+    v.choice(name, "name", func, schedules.NAMES)
+    lr0 = _lr(lr0, func)
+    kw = {k: params[k] for k in SCHEDULE_PARAMS[name]}
+    if name == "cosine":
+        return schedules.cosine(lr0, total_steps, lr_min=min(kw["lr_min"], lr0))
+    if name == "warmup":
+        return schedules.warmup(schedules.constant(lr0), kw["warmup_steps"])
+    return schedules.get(name, lr0=lr0, **kw)
+
+
+def schedule_run(X, y, schedule, epochs, rng=0, tail=0.2):
+    """Per-sample SGD under ``schedule``; report the final error and the noise around it.
+
+    Returns
+    -------
+    lrs : ndarray of shape (T,), the rate used at every step
+    excess : ndarray of shape (T + 1,), full-data loss minus the least-squares loss
+    final : float, mean of ``excess`` over the last ``tail`` fraction of steps
+    noise : float, standard deviation of ``excess`` over the same steps
+    """
+    T = X.shape[0] * epochs
+    lrs = schedule(np.arange(T))
+    W, b, _ = linear_sgd(X, y, lrs, 1, epochs, rng)
+    excess = linear_loss(X, y, W, b) - lstsq_loss(X, y)
+    last = excess[-max(1, int(tail * T)):]
+    return lrs, excess, float(last.mean()), float(last.std())
+
+
+# --------------------------------------------------------------------------- momentum
+OPTIMIZERS = ("GD", "momentum", "Nesterov", "Adam")
+
+
+def run_2d(fun, x0, method, lr, beta, steps, beta2=0.999, eps=1e-8):
+    """One 2-D run of ``method`` in plain Python floats, the update rules of ``gd.optim``.
+
+    ``GD`` is ``sgd(lr)``, ``momentum`` is ``sgd(lr, momentum=beta)``, ``Nesterov`` is
+    ``sgd(lr, momentum=beta, nesterov=True)`` and ``Adam`` is ``adam(lr, betas=(beta, beta2))``.
+    Stops like ``gd.minimize`` when f is not finite or exceeds ``1e6 * f(x0)``.
+
+    Parameters
+    ----------
+    fun : callable, ``fun(x, y) -> (f, df/dx, df/dy)`` on floats
+    x0 : pair of floats
+    method : one of :data:`OPTIMIZERS`
+
+    Returns
+    -------
+    path : ndarray of shape (k + 1, 2), k <= steps
+    loss : ndarray of shape (k + 1,)
+    diverged : bool
+    """
+    x, y = float(x0[0]), float(x0[1])
+    f, gx, gy = fun(x, y)
+    limit = DIVERGE_AT * max(abs(f), 1e-12)
+    px, py, fs = [x], [y], [f]
+    bx = by = mx = my = vx = vy = 0.0
+    diverged = False
+    for t in range(1, steps + 1):
+        if method == "GD":
+            dx, dy = gx, gy
+        elif method == "Adam":
+            mx = beta * mx + (1 - beta) * gx
+            my = beta * my + (1 - beta) * gy
+            vx = beta2 * vx + (1 - beta2) * gx * gx
+            vy = beta2 * vy + (1 - beta2) * gy * gy
+            c1, c2 = 1 - beta ** t, 1 - beta2 ** t
+            dx = (mx / c1) / (math.sqrt(vx / c2) + eps)
+            dy = (my / c1) / (math.sqrt(vy / c2) + eps)
+        else:
+            bx, by = (gx, gy) if t == 1 else (beta * bx + gx, beta * by + gy)
+            dx, dy = (gx + beta * bx, gy + beta * by) if method == "Nesterov" else (bx, by)
+        x, y = x - lr * dx, y - lr * dy
+        try:
+            f, gx, gy = fun(x, y)
+        except OverflowError:
+            f = math.inf
+        if not math.isfinite(f) or f > limit:
+            diverged = True
+            break
+        px.append(x), py.append(y), fs.append(f)
+    return np.column_stack([px, py]), np.array(fs), diverged
+
+
+def momentum_bowl(kappa=25.0):
+    """The ill-conditioned bowl of the momentum explorer (L = 1, axes rotated by 30 degrees)."""
+    return bowl(kappa)
+
+
+def bowl_fun(q):
+    """``q`` (a gd.data.Quadratic in 2-D) as a float function ``(x, y) -> (f, fx, fy)``."""
+    (a, b_), (_, c) = q.A
+    sx, sy = q.x_star
+
+    def fun(x, y):
+        rx, ry = x - sx, y - sy
+        gx, gy = a * rx + b_ * ry, b_ * rx + c * ry
+        return 0.5 * (rx * gx + ry * gy), gx, gy
+    return fun
+
+
+def rosenbrock_fun(a=1.0, b=100.0):
+    """The Rosenbrock function of ``gd.data.rosenbrock(a, b)`` as ``(x, y) -> (f, fx, fy)``."""
+    def fun(x, y):
+        s = y - x * x
+        return (a - x) ** 2 + b * s * s, -2 * (a - x) - 4 * b * x * s, 2 * b * s
+    return fun
+
+
+def momentum_runs(fun, x0, lr, beta, steps, func="momentum_runs"):
+    """All four methods of :data:`OPTIMIZERS` from ``x0``: dict name -> (path, loss, diverged)."""
+    lr = _lr(lr, func)
+    beta = v.real(beta, "beta", func, low=0.0, high=1.0, high_open=True)
+    return {m: run_2d(fun, x0, m, lr, beta, steps) for m in OPTIMIZERS}
+
+
+def momentum_region(lr, beta, lam):
+    """Heavy-ball momentum on a quadratic converges iff :math:`0 < \\eta\\lambda < 2 + 2\\beta` (0 <= beta < 1)."""
+    return 0.0 < lr * lam < 2.0 + 2.0 * beta
+
+
+# --------------------------------------------------------------------------- XOR
+XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+XOR_Y = np.array([0.0, 1.0, 1.0, 0.0])
+
+
+def xor_check(hidden, activation, lr, seed, func="xor_run"):
+    """Validate the XOR explorer's settings (the gdcore error template on bad input)."""
+    hidden = v.integer(hidden, "hidden", func, low=1)
+    v.choice(activation, "activation", func, mlp.ACTIVATIONS)
+    return hidden, activation, _lr(lr, func), v.integer(seed, "seed", func, low=0)
+
+
+def xor_run(hidden, activation, lr, epochs, seed, func="xor_run"):
+    """Full-batch GD on the 4 XOR points with a ``[2, hidden, 1]`` MLP, as ``gd.fit`` does it.
+
+    Parameters ``mlp.init([2, hidden, 1], activation, rng=seed)``; the loss is the mean binary
+    cross-entropy; the update is ``sgd(lr)``: :math:`\\theta \\leftarrow \\theta - \\eta\\nabla J`.
+
+    Returns
+    -------
+    snapshots : list of params dicts, after 0, 1, ..., epochs steps
+    loss : ndarray of shape (epochs + 1,), the loss of each snapshot
+    """
+    hidden, activation, lr, seed = xor_check(hidden, activation, lr, seed, func)
+    epochs = v.integer(epochs, "epochs", func, low=1)
+    p = mlp.init([2, hidden, 1], activation, rng=seed)
+    return xor_continue(p, activation, lr, epochs)
+
+
+def xor_continue(p, activation, lr, epochs):
+    """``epochs`` more full-batch steps from ``p`` (a 1-hidden-layer MLP): snapshots and losses.
+
+    A lean copy of ``mlp._loss_and_grad`` + ``sgd`` for one hidden layer (about 3x faster).
+    """
+    phi, dphi = mlp._act(activation)
+    X, y = XOR_X, XOR_Y
+    W1, b1, W2, b2 = p["W1"], p["b1"], p["W2"], p["b2"]
+    snaps, losses = [], []
+    n = len(y)
+    for t in range(epochs + 1):
+        Z1 = X @ W1 + b1
+        A1 = phi(Z1)
+        z = (A1 @ W2)[:, 0] + b2[0]
+        losses.append(float((np.maximum(z, 0.0) - y * z + np.log1p(np.exp(-np.abs(z)))).sum()) / n)
+        snaps.append({"W1": W1, "b1": b1, "W2": W2, "b2": b2})
+        if t == epochs:
+            break
+        dz = ((_sigmoid(z) - y) / n)[:, None]
+        gW2, gb2 = A1.T @ dz, dz.sum(axis=0)
+        D1 = (dz @ W2.T) * dphi(Z1, A1)
+        gW1, gb1 = X.T @ D1, D1.sum(axis=0)
+        W1, b1, W2, b2 = W1 - lr * gW1, b1 - lr * gb1, W2 - lr * gW2, b2 - lr * gb2
+    return snaps, np.array(losses)
+
+
+def xor_accuracy(params, activation):
+    """Fraction of the four XOR points classified correctly (threshold 0.5)."""
+    z = mlp._forward(params, XOR_X, activation)[0]
+    return float(np.mean((_sigmoid(z) > 0.5) == XOR_Y))
+
+
+def xor_prob_grid(params, activation, grid):
+    """Probability of class 1 over ``grid`` (shape (m, m, 2)); returns shape (m, m)."""
+    m = grid.shape[0]
+    z = mlp._forward(params, grid.reshape(-1, 2), activation)[0]
+    return _sigmoid(z).reshape(m, m)

@@ -1,0 +1,159 @@
+"""The HTML book in a real browser: every page in _toc.yml, offline, typeset, error-free.
+
+The book is built from clean once (scripts/build_book.sh -> _build/html), served on 127.0.0.1,
+and opened in headless Debian Chromium through Playwright. Every request that would leave the
+machine is blocked and recorded. Screenshots land in _build/screenshots/.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import urllib.request
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import pytest
+
+import _book
+
+pytestmark = pytest.mark.timeout(900)
+
+DOCNAMES = _book.toc_docnames()
+RAW_TEX = re.compile(r"\\frac|\$\$|\\\(|\\\)|\\\[|\\begin\{")
+
+# Visible text outside code: code cells may legitimately show TeX source.
+VISIBLE_PROSE_JS = """() => {
+  const root = (document.querySelector('main') || document.body).cloneNode(true);
+  root.querySelectorAll('pre, code, .highlight, script, style, mjx-assistive-mml').forEach(e => e.remove());
+  return root.innerText;
+}"""
+
+WAIT_MATHJAX_JS = """async () => {
+  if (!window.MathJax) return 'absent';
+  if (!MathJax.startup || !MathJax.startup.promise) return 'not-started';
+  await MathJax.startup.promise;
+  return 'done';
+}"""
+
+WAIT_IMAGES_JS = """async () => {
+  const imgs = [...document.images];
+  imgs.forEach(i => { i.loading = 'eager'; });
+  await Promise.all(imgs.map(i => i.complete ? null :
+      new Promise(r => { i.addEventListener('load', r); i.addEventListener('error', r); setTimeout(r, 5000); })));
+  return imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.currentSrc || i.src || i.outerHTML.slice(0, 120));
+}"""
+
+
+@pytest.fixture(scope="module")
+def site():
+    html = _book.built_book()
+    assert (html / "index.html").is_file(), f"no book at {html}"
+    with _book.serve(html) as base:
+        yield html, base
+
+
+@pytest.fixture(scope="module")
+def browser(site):
+    with _book.chromium() as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def checked_links():
+    return {}
+
+
+def _status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+@pytest.mark.parametrize("docname", DOCNAMES)
+def test_page(site, browser, checked_links, docname):
+    html_dir, base = site
+    assert (html_dir / f"{docname}.html").is_file(), f"{docname} is in _toc.yml but was not built"
+    external, page_errors, console_errors = [], [], []
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    _book.block_external(context, external)
+    page = context.new_page()
+    page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+    page.on("console", lambda msg: console_errors.append(f"{msg.text} @ {msg.location.get('url', '')}")
+            if msg.type == "error" else None)
+    try:
+        response = page.goto(urljoin(base, f"{docname}.html"), wait_until="load")
+        assert response is not None and response.status == 200
+        page.wait_for_load_state("networkidle")
+
+        # Maths: MathJax ran, every math node holds typeset output, no raw TeX left in the prose.
+        n_math = page.locator(".math").count()
+        mathjax = page.evaluate(WAIT_MATHJAX_JS)
+        if n_math:
+            assert mathjax == "done", f"page has {n_math} maths but MathJax is {mathjax}"
+            untypeset = page.evaluate(
+                "() => [...document.querySelectorAll('.math')].filter(e => !e.querySelector('mjx-container'))"
+                ".map(e => e.textContent.slice(0, 80))")
+            assert not untypeset, f"maths left untypeset: {untypeset[:5]}"
+            merrors = page.evaluate("() => [...document.querySelectorAll('mjx-merror')].map(e => e.getAttribute('data-mjx-error') || e.textContent)")
+            assert not merrors, f"MathJax errors: {merrors[:5]}"
+        prose = page.evaluate(VISIBLE_PROSE_JS)
+        raw = sorted({m.group(0) for m in RAW_TEX.finditer(prose)})
+        assert not raw, f"raw TeX in visible text: {raw}"
+
+        # Every image loaded.
+        broken = page.evaluate(WAIT_IMAGES_JS)
+        assert not broken, f"images that did not load: {broken}"
+
+        # The static explorer twins respond: moving the slider changes the frame.
+        players = page.locator(".animation:has(input[type=range])")
+        for i in range(players.count()):
+            player = players.nth(i)
+            slider, frame = player.locator("input[type=range]").first, player.locator("img").first
+            player.scroll_into_view_if_needed()
+            lo, hi = int(slider.get_attribute("min") or 0), int(slider.get_attribute("max") or 0)
+            assert hi > lo, f"player {i} has a single frame"
+            before = frame.get_attribute("src")
+            slider.focus()
+            page.keyboard.press("End")
+            page.wait_for_function("([s, v]) => s.value === v",
+                                   arg=[slider.element_handle(), str(hi)], timeout=5000)
+            after = frame.get_attribute("src")
+            assert after != before, f"player {i}: frame unchanged after moving the slider to {hi}"
+
+        # A frozen live widget must never pose as interactive in the book.
+        widget_views = page.locator('script[type="application/vnd.jupyter.widget-view+json"]').count()
+        assert widget_views == 0, f"{widget_views} live-widget views rendered (should be static twins)"
+
+        # Every internal link resolves.
+        hrefs = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)")
+        bad = []
+        for href in sorted(set(hrefs)):
+            url, _ = urldefrag(href)
+            if not url.startswith(base):
+                continue
+            if url not in checked_links:
+                checked_links[url] = _status(url)
+            if checked_links[url] != 200:
+                bad.append(f"{urlsplit(url).path} -> {checked_links[url]}")
+        assert not bad, f"broken internal links: {bad}"
+
+        _book.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(_book.SCREENSHOTS / f"{docname.replace('/', '__')}.png"), full_page=True)
+
+        assert not external, f"requests leaving the machine: {external}"
+        assert not page_errors, f"page errors: {page_errors}"
+        assert not console_errors, f"console errors: {console_errors}"
+    finally:
+        context.close()
+
+
+def test_page_weight(site):
+    html_dir, _ = site
+    proc = subprocess.run([sys.executable, str(_book.ROOT / "scripts" / "page_weight.py"), str(html_dir)],
+                          capture_output=True, text=True)
+    print(proc.stdout)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "largest pages" in proc.stdout

@@ -1,0 +1,292 @@
+"""Explorers: the pure computations against gdcore twins, the theory they illustrate, the widget
+contract (live view + static twin in one mime bundle), caching, and the error template."""
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+import gdcore as gd
+from gdcore import explore_core as core
+
+ipywidgets = pytest.importorskip("ipywidgets")
+
+
+# ---------------------------------------------------------------- learning rate: regime and path
+@pytest.mark.parametrize("kappa", [1.0, 10.0, 100.0])
+@pytest.mark.parametrize("lr", [0.1, 0.9, 1.0, 1.1, 1.9, 2.0, 2.1, 2.5])
+def test_regime_matches_eta_lambda_max_against_2(lr, kappa):
+    q = core.bowl(kappa)
+    label, rho = core.regime(lr, q.eigenvalues)
+    assert rho == pytest.approx(lr * q.L)
+    want = "converges" if lr * q.L <= 1 else ("oscillates" if lr * q.L < 2 else "diverges")
+    assert label == want
+
+
+@pytest.mark.parametrize("lr", [0.5, 1.5, 1.99, 2.01, 2.5])
+def test_regime_predicts_what_the_path_does(lr):
+    path, loss = core.quadratic_path(lr, 10.0, (-2.5, 1.5), 2000)
+    label, _ = core.regime(lr, core.bowl(10.0).eigenvalues)
+    if label == "diverges":
+        assert loss[-1] > 1e6 * loss[0]
+    else:
+        assert loss[-1] < 1e-6 * loss[0]
+    if label == "oscillates":   # the steep eigen-component flips sign every step
+        lam, Q = np.linalg.eigh(core.bowl(10.0).A)
+        steep = path[:10] @ Q[:, np.argmax(lam)]
+        assert np.all(np.sign(steep[1:]) == -np.sign(steep[:-1]))
+
+
+@pytest.mark.parametrize("lr,kappa", [(0.3, 1.0), (1.2, 10.0), (1.95, 100.0)])
+def test_quadratic_path_equals_gd_minimize(lr, kappa):
+    q = core.bowl(kappa)
+    path, loss = core.quadratic_path(lr, kappa, (2.0, -1.0), 60)
+    _, hist = gd.minimize(q, np.array([2.0, -1.0]), gd.optim.sgd(lr=lr), steps=60)
+    np.testing.assert_allclose(path, hist.path, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(loss, hist.loss, rtol=1e-9, atol=1e-15)
+
+
+def test_quadratic_path_equals_gd_minimize_until_it_stops_diverging():
+    q = core.bowl(10.0)
+    path, _ = core.quadratic_path(2.4, 10.0, (1.0, 1.0), 100)
+    with pytest.warns(gd.DivergenceWarning):
+        _, hist = gd.minimize(q, np.array([1.0, 1.0]), gd.optim.sgd(lr=2.4), steps=100)
+    assert hist.diverged
+    k = len(hist.path)
+    np.testing.assert_allclose(path[:k], hist.path, rtol=1e-9)
+
+
+# ---------------------------------------------------------------- linear-regression SGD
+@pytest.mark.parametrize("B", [None, 1, 7, 32])
+def test_linear_sgd_equals_gd_fit(B):
+    X, y, _ = gd.data.make_linear(64, 3, noise=0.3, rng=2)
+    W, b, ex = core.linear_sgd(X, y, 0.05, B, 3, rng=5)
+    params, hist = gd.fit(gd.models.linear, gd.models.linear.init(3), X, y, gd.optim.sgd(lr=0.05),
+                          batch_size=B, epochs=3, rng=5, record_path=True)
+    np.testing.assert_allclose(W, [p["w"] for p in hist.path], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(b, [p["b"] for p in hist.path], rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(ex[1:], hist.examples)
+    np.testing.assert_allclose(core.linear_loss(X, y, W[-1:], b[-1:])[0], hist.epoch_loss[-1], rtol=1e-12)
+
+
+def test_linear_sgd_with_a_schedule_equals_gd_fit():
+    X, y, _ = gd.data.make_linear(40, 2, rng=0)
+    sched = gd.schedules.step_decay(0.1, 0.5, 30)
+    _, _, final, _ = core.schedule_run(X, y, sched, 2, rng=3)
+    W, b, _ = core.linear_sgd(X, y, sched(np.arange(80)), 1, 2, rng=3)
+    params, hist = gd.fit(gd.models.linear, gd.models.linear.init(2), X, y, gd.optim.sgd(lr=sched),
+                          batch_size=1, epochs=2, rng=3)
+    np.testing.assert_allclose(W[-1], params["w"], rtol=1e-12)
+    np.testing.assert_allclose(hist.lr, sched(np.arange(80)))
+
+
+def test_batch_size_runs_have_equal_compute_and_a_noise_ball():
+    X, y, _ = gd.data.make_linear(128, 2, noise=0.5, rng=0)
+    runs = core.batch_size_runs(X, y, 0.2, 32, 8)
+    assert [ex[-1] for ex, _ in runs.values()] == [128 * 8] * 3
+    (_, full), (_, mini), (_, sgd) = runs.values()
+    assert np.all(full >= -1e-12) and np.all(sgd >= -1e-12)   # the least-squares loss is the floor
+    # per-sample SGD stalls in a noise ball: its last-epoch excess loss is far above mini-batch's
+    assert sgd[-128:].mean() > 5 * mini[-4:].mean()
+
+
+def test_decaying_schedule_shrinks_the_noise_ball():
+    X, y, _ = gd.data.make_linear(128, 2, noise=0.5, rng=1)
+    sched = core.make_schedule("step_decay", 0.1, 1024, factor=0.5, every=256)
+    lrs, _, final, noise = core.schedule_run(X, y, sched, 8)
+    _, _, final_c, noise_c = core.schedule_run(X, y, gd.schedules.constant(0.1), 8)
+    np.testing.assert_allclose(lrs, sched(np.arange(1024)))
+    assert final < final_c / 3 and noise < noise_c / 3
+
+
+@pytest.mark.parametrize("name", gd.schedules.NAMES)
+def test_make_schedule_builds_every_named_schedule(name):
+    params = {"factor": 0.5, "every": 64, "gamma": 0.99, "decay": 0.01, "lr_min": 0.001, "warmup_steps": 10}
+    s = core.make_schedule(name, 0.1, 100, **params)
+    rates = s(np.arange(100))
+    assert rates.shape == (100,) and np.all(rates > 0) and rates.max() <= 0.1 + 1e-12
+    assert (rates[0] < 0.1) == (name == "warmup")
+
+
+# ---------------------------------------------------------------- momentum
+TWINS = {"GD": lambda lr, b: gd.optim.sgd(lr=lr),
+         "momentum": lambda lr, b: gd.optim.sgd(lr=lr, momentum=b),
+         "Nesterov": lambda lr, b: gd.optim.sgd(lr=lr, momentum=b, nesterov=True),
+         "Adam": lambda lr, b: gd.optim.adam(lr=lr, betas=(b, 0.999))}
+
+
+@pytest.mark.parametrize("method", core.OPTIMIZERS)
+@pytest.mark.parametrize("problem", ["bowl", "rosenbrock"])
+def test_run_2d_equals_gd_minimize_with_gd_optim(method, problem):
+    if problem == "bowl":
+        obj = gd.data.quadratic(kappa=50, L=1000, angle=np.pi / 6)
+        fun, x0, lr = core.bowl_fun(obj), (-2.5, 1.5), 1e-3
+    else:
+        obj = gd.data.rosenbrock()
+        fun, x0, lr = core.rosenbrock_fun(), (-1.5, 2.0), 5e-4
+    lr = 0.05 if method == "Adam" else lr
+    path, loss, diverged = core.run_2d(fun, x0, method, lr, 0.8, 150)
+    _, hist = gd.minimize(obj, np.array(x0), TWINS[method](lr, 0.8), steps=150)
+    assert not diverged
+    np.testing.assert_allclose(path, hist.path, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(loss, hist.loss, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.5, 0.9])
+def test_momentum_region_is_eta_lambda_below_2_plus_2beta(beta):
+    fun = core.bowl_fun(gd.data.quadratic(kappa=1.0, L=1.0))
+    edge = 2 + 2 * beta
+    for h, converges in ((0.97 * edge, True), (1.03 * edge, False)):
+        assert core.momentum_region(h, beta, 1.0) == converges
+        _, loss, diverged = core.run_2d(fun, (1.0, 1.0), "momentum", h, beta, 3000)
+        assert (loss[-1] < 1e-8 * loss[0]) == converges and diverged != converges
+
+
+@pytest.mark.parametrize("beta", [0.3, 0.9])
+def test_nesterov_region_is_narrower(beta):
+    fun = core.bowl_fun(gd.data.quadratic(kappa=1.0, L=1.0))
+    edge = (2 + 2 * beta) / (1 + 2 * beta)
+    _, loss, _ = core.run_2d(fun, (1.0, 1.0), "Nesterov", 0.97 * edge, beta, 5000)
+    assert loss[-1] < 1e-8 * loss[0]
+    _, _, diverged = core.run_2d(fun, (1.0, 1.0), "Nesterov", 1.03 * edge, beta, 5000)
+    assert diverged
+
+
+# ---------------------------------------------------------------- XOR
+def test_xor_run_equals_gd_fit():
+    X, y = gd.data.make_xor()
+    net = gd.models.mlp.model("relu")
+    params, hist = gd.fit(net, net.init([2, 3, 1], rng=4), X, y, gd.optim.sgd(lr=0.7), epochs=200)
+    snaps, loss = core.xor_run(3, "relu", 0.7, 200, 4)
+    np.testing.assert_allclose(loss, hist.epoch_loss, rtol=1e-12)
+    for k in params:
+        np.testing.assert_allclose(snaps[-1][k], params[k], rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_one_hidden_unit_fails_and_four_succeed(seed):
+    for act in ("tanh", "relu", "sigmoid"):
+        snaps, _ = core.xor_run(1, act, 1.0, 500, seed)
+        assert core.xor_accuracy(snaps[-1], act) <= 0.75        # a half-plane gets at most 3 of 4
+    snaps, loss = core.xor_run(4, "tanh", 1.0, 500, seed)
+    assert core.xor_accuracy(snaps[-1], "tanh") == 1.0 and loss[-1] < 0.05
+
+
+# ---------------------------------------------------------------- bad input: the gdcore template
+@pytest.mark.parametrize("make,kwargs,exc,match", [
+    ("learning_rate", {"lr": -0.1}, ValueError,
+     "The 'lr' parameter of learning_rate must be a float > 0; got -0.1 instead."),
+    ("learning_rate", {"lr": 0}, ValueError, "The 'lr' parameter of learning_rate must be a float > 0; got 0"),
+    ("learning_rate", {"lr": "fast"}, TypeError, "The 'lr' parameter of learning_rate must be a float > 0"),
+    ("learning_rate", {"kappa": 0.5}, ValueError, "The 'kappa' parameter of learning_rate must be"),
+    ("batch_size", {"lr": -1.0}, ValueError, "The 'lr' parameter of batch_size must be a float > 0; got -1.0"),
+    ("batch_size", {"batch_size": 500}, ValueError, "The 'batch_size' parameter of batch_size must be an int"),
+    ("schedules", {"name": "linear"}, ValueError,
+     "The 'name' parameter of schedules must be one of 'constant', .*; got 'linear' instead."),
+    ("schedules", {"lr0": -0.1}, ValueError, "The 'lr' parameter of schedules must be a float > 0; got -0.1"),
+    ("momentum", {"lr": -0.001}, ValueError, "The 'lr' parameter of momentum must be a float > 0"),
+    ("momentum", {"beta": 1.5}, ValueError, "The 'beta' parameter of momentum must be a float in the range"),
+    ("xor", {"activation": "softmax"}, ValueError, "The 'activation' parameter of xor must be one of"),
+    ("xor", {"hidden": 0}, ValueError, "The 'hidden' parameter of xor must be an int in the range"),
+    ("xor", {"lr": -2}, ValueError, "The 'lr' parameter of xor must be a float > 0; got -2 instead."),
+])
+def test_bad_input_gets_the_gdcore_template(make, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        getattr(gd.explore, make)(**kwargs)
+
+
+def test_pure_functions_validate_too():
+    with pytest.raises(ValueError, match=r"The 'lr' parameter of regime must be a float > 0; got -0.1 instead\."):
+        core.regime(-0.1, [1.0])
+    with pytest.raises(ValueError, match="The 'name' parameter of make_schedule must be one of"):
+        core.make_schedule("linear", 0.1, 10)
+
+
+# ---------------------------------------------------------------- widgets
+@pytest.fixture(scope="module")
+def explorers():
+    made = {name: make() for name, make in gd.explore.EXPLORERS.items()}
+    yield made
+    for w in made.values():
+        w.close()
+
+
+def test_every_explorer_is_an_ipywidgets_widget_showing_a_png(explorers):
+    assert set(explorers) == {"learning_rate", "batch_size", "schedules", "momentum", "xor"}
+    for w in explorers.values():
+        assert isinstance(w, ipywidgets.VBox) and isinstance(w.image, ipywidgets.Image)
+        assert w.image.value[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_moving_any_control_redraws_the_image(explorers):
+    for name, w in explorers.items():
+        for cname, ctrl in w.controls.items():
+            if ctrl.layout.display == "none":
+                continue
+            before, old = w.image.value, ctrl.value
+            if hasattr(ctrl, "options"):
+                ctrl.value = [o for o in ctrl.options if o != old][0]
+            else:
+                ctrl.value = ctrl.max if old != ctrl.max else ctrl.min
+            assert w.image.value != before, f"{name}.{cname} did not change the figure"
+            ctrl.value = old
+
+
+def test_blitted_frame_equals_a_full_redraw(explorers):
+    """The fast path (background + dynamic artists) draws exactly what a full draw would."""
+    w = explorers["learning_rate"]
+    w.controls["lr"].value = 1.5
+    fast = w.image.value
+    w.update()
+    assert w.image.value == fast
+    w._fig.canvas.draw()  # a plain full draw skips animated artists; un-animate to compare
+    for a in w._live.dynamic:
+        a.set_animated(False)
+    from gdcore.explore import _encode
+    w._fig.canvas.draw()
+    full = _encode(w._fig.canvas)
+    for a in w._live.dynamic:
+        a.set_animated(True)
+    from PIL import Image
+    import io
+    A = np.asarray(Image.open(io.BytesIO(fast)), dtype=float)
+    B = np.asarray(Image.open(io.BytesIO(full)), dtype=float)
+    assert A.shape == B.shape and np.abs(A - B).mean() < 0.5
+    w.controls["lr"].value = 0.5
+
+
+def test_a_slider_only_recomputes_what_depends_on_it(explorers, monkeypatch):
+    w = explorers["learning_rate"]
+    calls = []
+    real = core.quadratic_path
+    monkeypatch.setattr(core, "quadratic_path", lambda *a, **k: calls.append(a) or real(*a, **k))
+    w.controls["steps"].value = 10      # truncates the cached path: no new run
+    w.controls["steps"].value = 30
+    assert calls == []
+    w.controls["lr"].value = 0.55       # a new learning rate: one new run
+    assert len(calls) == 1
+    w.controls["lr"].value = 0.5
+
+
+def test_mime_bundle_has_live_view_and_offline_static_twin():
+    w = gd.explore.xor()
+    bundle = w._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == w.model_id
+    html = bundle["text/html"]
+    assert "gd-explorer-static" in html and "anim-controls" in html and "Static preview" in html
+    frames = re.findall(r'frames\[\d+\] = "data:image/png;base64,', html)
+    assert len(frames) == len(w._frames()) == 8
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html), "the player must not load anything"
+    assert "font-awesome" not in html and 'class="fa ' not in html
+    assert len(html) < 400_000
+    w.close()
+
+
+def test_static_twin_frames_differ_and_leave_the_live_explorer_alone():
+    w = gd.explore.learning_rate()
+    live = w.image.value
+    html = w.static_html()
+    frames = re.findall(r'frames\[\d+\] = "data:image/png;base64,([^"]+)"', html)
+    assert len(frames) == 22 and len(set(frames)) == 22
+    assert w.image.value == live and w.controls["lr"].value == 0.5
+    w.close()

@@ -1,0 +1,245 @@
+"""A student's view: a real JupyterLab 4 in headless Chromium runs a chapter with a live explorer
+and an exercise; `nbgrader validate` passes on a solution notebook.
+
+JupyterLab serves a temporary copy of book/ and one exercise folder (so nothing a test runs is
+ever saved into the tree), with its own runtime, config and settings directories, on 127.0.0.1
+with a random token. Screenshots land in _build/screenshots/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import _book
+
+pytestmark = pytest.mark.timeout(900)
+
+ROOT = _book.ROOT
+SETTINGS = {  # no autosave, no news/update checks
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
+        {"fetchNews": "false", "checkForUpdates": False},
+}
+
+# Through the app instance (LabApp.expose_app_in_browser): state of the notebook in the main area.
+NB_STATE_JS = """() => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  if (!panel || !panel.content || !panel.sessionContext) return null;
+  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+  const cells = [];
+  for (const cell of panel.content.widgets) {
+    const m = cell.model;
+    if (m.type !== 'code') continue;
+    const outputs = m.outputs ? m.outputs.toJSON() : [];
+    cells.push({count: m.executionCount, source: m.sharedModel.getSource().slice(0, 200),
+                nbgrader: (m.getMetadata && m.getMetadata('nbgrader')) || null,
+                errors: outputs.filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue)});
+  }
+  return {path: panel.context.path, kernel: kernel ? kernel.status : 'none',
+          busy: panel.content.widgets.some(c => c.model.type === 'code' && c.promptNode &&
+                                          c.promptNode.textContent.includes('*')),
+          cells};
+}"""
+
+
+def _explorer_notebook() -> Path:
+    """book/explorers.ipynb if it shows an explorer, else the first chapter in the toc that does."""
+    docs = ["book/explorers"] + _book.toc_docnames()
+    for doc in docs:
+        path = ROOT / f"{doc}.ipynb"
+        if path.is_file():
+            code = "".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"]
+                           if c["cell_type"] == "code")
+            if re.search(r"\bexplore\.\w+\(", code):
+                return path
+    pytest.fail("no book notebook calls an explorer (gd.explore.<name>()) yet")
+
+
+def _first_exercise() -> Path:
+    found = sorted(p for p in ROOT.glob("exercises/*/*.ipynb") if p.parent.name == p.stem)
+    if not found:
+        pytest.fail("no exercises/<a>/<a>.ipynb yet")
+    return found[0]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server on a free loopback port; yields (base URL, token, served root)."""
+    _book.require_chromium()
+    tmp = tmp_path_factory.mktemp("lab")
+    served = tmp / "root"
+    shutil.copytree(ROOT / "book", served / "book", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    exercise = _first_exercise()
+    shutil.copytree(exercise.parent, served / "exercises" / exercise.parent.name)
+    settings = tmp / "settings"
+    for name, value in SETTINGS.items():
+        (settings / name).parent.mkdir(parents=True, exist_ok=True)
+        (settings / name).write_text(json.dumps(value))
+    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp / "runtime"), JUPYTER_CONFIG_DIR=str(tmp / "config"),
+               JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"),
+               MPLBACKEND="Agg")
+    port, token = _book.free_port(), secrets.token_hex(16)
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+           f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+           f"--ServerApp.root_dir={served}", "--LabApp.expose_app_in_browser=True"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    log = open(tmp / "lab.log", "w")
+    proc = subprocess.Popen(cmd, cwd=served, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                            stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}api/status?token={token}", timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"JupyterLab did not start:\n{(tmp / 'lab.log').read_text()[-4000:]}")
+            time.sleep(0.5)
+        yield base, token, served
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(lab):
+    with _book.chromium() as browser:
+        yield browser
+
+
+def _open_and_run_all(browser, lab, relpath: str, shot: str, run_timeout=420):
+    """Open a notebook in JupyterLab, wait for an idle kernel, Run → Run All Cells, wait until done."""
+    base, token, _ = lab
+    external, page_errors = [], []
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    _book.block_external(context, external)
+    page = context.new_page()
+    page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+    page.goto(f"{base}lab/tree/{relpath}?reset&token={token}", wait_until="load")
+    page.wait_for_function(
+        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget && "
+        "window.jupyterapp.shell.currentWidget.sessionContext && "
+        "window.jupyterapp.shell.currentWidget.sessionContext.session && "
+        "window.jupyterapp.shell.currentWidget.sessionContext.session.kernel && "
+        "window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
+        timeout=120_000)
+    state = page.evaluate(NB_STATE_JS)
+    assert state["path"] == relpath, state["path"]
+    # The real UI: the Run menu, then "Run All Cells".
+    page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    page.wait_for_function(
+        "() => { const p = window.jupyterapp.shell.currentWidget;"
+        " return p.content.widgets.some(c => c.model.type === 'code' && c.model.executionCount !== null); }",
+        timeout=120_000)
+    deadline = time.monotonic() + run_timeout
+    while True:  # done = kernel idle and no prompt shows [*] for two polls in a row
+        state = page.evaluate(NB_STATE_JS)
+        settled = state["kernel"] == "idle" and not state["busy"]
+        if settled:
+            page.wait_for_timeout(1000)
+            state = page.evaluate(NB_STATE_JS)
+            if state["kernel"] == "idle" and not state["busy"]:
+                break
+        assert time.monotonic() < deadline, f"{relpath}: Run All did not finish in {run_timeout}s"
+        page.wait_for_timeout(500)
+    _book.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(_book.SCREENSHOTS / f"lab__{shot}.png"))
+    return page, context, state, external, page_errors
+
+
+def test_chapter_with_live_explorer(lab, browser):
+    nb = _explorer_notebook()
+    relpath = nb.relative_to(ROOT).as_posix()
+    page, context, state, external, page_errors = _open_and_run_all(browser, lab, relpath, nb.stem)
+    try:
+        errors = [(c["source"][:80], c["errors"]) for c in state["cells"] if c["errors"]]
+        assert not errors, f"{relpath}: error outputs after Run All: {errors}"
+        assert all(c["count"] is not None for c in state["cells"]), "some code cells did not run"
+
+        # A live explorer rendered: a slider in an output area, and its plot redraws when it moves.
+        sliders = page.locator(".jp-OutputArea-output .widget-slider .noUi-handle")
+        sliders.first.wait_for(state="attached", timeout=60_000)
+        widget = page.locator(".jp-OutputArea-output:has(.widget-slider)").first
+        widget.scroll_into_view_if_needed()
+        imgs = widget.locator("img")
+        assert imgs.count() > 0, "the explorer shows no plot <img>"
+        before = imgs.evaluate_all("els => els.map(e => e.src)")
+        handle = widget.locator(".widget-slider .noUi-handle").first
+        handle.focus()
+        for _ in range(3):
+            page.keyboard.press("ArrowRight")
+        try:
+            page.wait_for_function("([els, before]) => els.some((e, i) => e.src !== before[i])",
+                                   arg=[imgs.element_handles(), before], timeout=15_000)
+        except Exception:  # keyboard did not move it: drag the handle like a mouse user
+            box = handle.bounding_box()
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            page.mouse.down()
+            page.mouse.move(box["x"] + box["width"] / 2 + 60, box["y"] + box["height"] / 2, steps=5)
+            page.mouse.up()
+            page.wait_for_function("([els, before]) => els.some((e, i) => e.src !== before[i])",
+                                   arg=[imgs.element_handles(), before], timeout=15_000)
+        widget.screenshot(path=str(_book.SCREENSHOTS / f"lab__{nb.stem}__explorer_after_slider.png"))
+        assert not external, f"JupyterLab made requests leaving the machine: {external}"
+        assert not page_errors, f"page errors in JupyterLab: {page_errors}"
+    finally:
+        context.close()
+
+
+def test_exercise_runs_in_jupyterlab(lab, browser):
+    exercise = _first_exercise()
+    relpath = exercise.relative_to(ROOT).as_posix()
+    page, context, state, external, page_errors = _open_and_run_all(browser, lab, relpath, exercise.stem)
+    try:
+        cells = state["cells"]
+        assert cells, "the exercise has no code cells"
+        # A released exercise is unanswered: Run All runs every cell until the first blank answer
+        # raises NotImplementedError, in the answer cell itself or in the test cell that calls it
+        # (Lab then stops). Any other error (an import, a setup cell, a typo in a test) is a bug.
+        first_error = next((i for i, c in enumerate(cells) if c["errors"]), None)
+        if first_error is not None:
+            cell = cells[first_error]
+            meta = cell["nbgrader"] or {}
+            assert meta.get("solution") or meta.get("grade"), \
+                f"error outside an answer/test cell: {cell['source'][:120]!r}: {cell['errors']}"
+            assert all(e.startswith("NotImplementedError") for e in cell["errors"]), \
+                f"{cell['source'][:120]!r}: {cell['errors']}"
+        ran = cells if first_error is None else cells[: first_error + 1]
+        assert all(c["count"] is not None for c in ran), "cells before the first answer did not run"
+        assert not external, f"JupyterLab made requests leaving the machine: {external}"
+        assert not page_errors, f"page errors in JupyterLab: {page_errors}"
+    finally:
+        context.close()
+
+
+def test_nbgrader_validate_solution():
+    exercise = _first_exercise()
+    solution = ROOT / "solutions" / exercise.parent.name / exercise.name
+    assert solution.is_file(), f"{solution} missing for {exercise}"
+    nbgrader = Path(sys.executable).with_name("nbgrader")
+    proc = subprocess.run([str(nbgrader), "validate", str(solution.relative_to(ROOT))], cwd=ROOT,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    assert "Success! Your notebook passes all the tests." in out, out[-4000:]
