@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import base64
 import functools
+import html
 import io
 import tempfile
-from pathlib import Path
 import time
+from pathlib import Path
 
 import ipywidgets as widgets
 import numpy as np
@@ -34,17 +35,19 @@ from PIL import Image as PILImage
 from . import _validate as v
 from . import explore_core as core
 from . import schedules as _sched
-from .data import make_linear
+from .data import make_linear, quadratic, rosenbrock
 from .models import mlp
 from .plot import PALETTE, style
 
 __all__ = ["learning_rate", "batch_size", "schedules", "momentum", "xor", "Explorer"]
 
 LIVE_DPI = 80
+STATIC_TWIN = True
+"""Put the static twin (``text/html``) in every explorer's mime bundle. It costs a few seconds per
+explorer at display and about 0.1-0.5 MB in the saved notebook; the HTML book needs it. Set
+``gd.explore.STATIC_TWIN = False`` for instant, lean live-only explorers in JupyterLab."""
 STATIC_DPI = 64
-STATIC_COLORS = 48
-_SLIDER = {"continuous_update": True, "style": {"description_width": "initial"},
-           "layout": widgets.Layout(width="320px")}
+_SLIDER = {"continuous_update": True, "style": {"description_width": "initial"}}
 
 
 _ICONS = {"fa fa-minus": "\u2212", "fa fa-fast-backward": "\u23ee", "fa fa-step-backward": "\u23ea",
@@ -52,29 +55,53 @@ _ICONS = {"fa fa-minus": "\u2212", "fa fa-fast-backward": "\u23ee", "fa fa-step-
           "fa fa-step-forward": "\u23e9", "fa fa-fast-forward": "\u23ed", "fa fa-plus": "+"}
 
 
-def _offline(html):
+def _offline(text):
     """Make matplotlib's jshtml player self-contained: drop its font-awesome CDN stylesheet and
     draw the button icons with Unicode symbols instead."""
-    start = html.find('<link rel="stylesheet"')
+    start = text.find('<link rel="stylesheet"')
     if start != -1:
-        html = html[:start] + html[html.index(">", start) + 1:]
+        text = text[:start] + text[text.index(">", start) + 1:]
     for cls, char in _ICONS.items():
-        html = html.replace(f'<i class="{cls}"></i>', f'<span aria-hidden="true">{char}</span>')
-    return html
+        text = text.replace(f'<i class="{cls}"></i>', f'<span aria-hidden="true">{char}</span>')
+    return text
 
 
-def _encode(canvas, colors=None):
-    """The Agg buffer as PNG bytes (fast zlib level: the bytes go to a browser, not to disk).
+def _encode(canvas, palette=False):
+    """The Agg buffer as image bytes.
 
-    ``colors``: quantise to a palette of that many colours (3-4x smaller, for the static twin).
+    Live (``palette=False``): JPEG at quality 92 without chroma subsampling, which Pillow encodes
+    far faster than PNG at about the same size (measured for the schedules figure: ~1 ms against
+    ~80 ms, even at zlib level 0: PNG's row filtering dominates); the live view is regenerated on
+    every slider move, so speed wins. Static twin (``palette=True``): a PNG
+    quantised to :func:`_static_palette` (3-4x smaller than full colour, crisp lines), encoded once.
     """
     w, h = canvas.get_width_height(physical=True)
     img = PILImage.frombuffer("RGBA", (w, h), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
-    if colors:
-        img = img.quantize(colors=colors, method=PILImage.Quantize.MEDIANCUT, dither=PILImage.Dither.NONE)
     out = io.BytesIO()
-    img.save(out, format="png", compress_level=1 if not colors else 9)
+    if palette:
+        img = img.quantize(palette=_static_palette(), dither=PILImage.Dither.NONE)
+        img.save(out, format="png", compress_level=9)
+    else:
+        img.save(out, format="jpeg", quality=92, subsampling=0)
     return out.getvalue()
+
+
+@functools.lru_cache(maxsize=1)
+def _static_palette():
+    """A fixed palette for the static frames: greys, the Okabe–Ito colours blended with white (for
+    anti-aliased edges) and cividis (the XOR map). Adaptive palettes merge similar line colours."""
+    from matplotlib import colormaps
+    from matplotlib.colors import to_rgb
+    cols = [(g, g, g) for g in np.linspace(0, 1, 24)]
+    for c in PALETTE:
+        rgb = np.array(to_rgb(c))
+        cols += [tuple(a * rgb + (1 - a)) for a in (1.0, 0.8, 0.6, 0.4, 0.2)]
+        cols += [tuple(a * rgb + (1 - a) * 0.7) for a in (0.6, 0.3)]          # over grey contours
+    cols += [tuple(colormaps["cividis"](x)[:3]) for x in np.linspace(0, 1, 48)]
+    flat = [int(round(255 * v)) for c in cols for v in c]
+    pal = PILImage.new("P", (1, 1))
+    pal.putpalette(flat + flat[:3] * (256 - len(cols)))
+    return pal
 
 
 class _FramesWriter(HTMLWriter):
@@ -107,7 +134,7 @@ class _Blitter:
         for a in view.dynamic:
             a.set_animated(True)
 
-    def render(self, full=False, colors=None):
+    def render(self, full=False, palette=False):
         canvas = self.fig.canvas
         if full or self.background is None:
             canvas.draw()                       # everything but the animated artists
@@ -117,7 +144,7 @@ class _Blitter:
         for a in self.view.dynamic:
             if a.get_visible():
                 self.fig.draw_artist(a)
-        return _encode(canvas, colors)
+        return _encode(canvas, palette)
 
 
 class Explorer(widgets.VBox):
@@ -131,7 +158,8 @@ class Explorer(widgets.VBox):
     Attributes
     ----------
     controls : dict name -> ipywidgets control
-    image : ipywidgets.Image, the live figure (PNG)
+    image : ipywidgets.Image, the live figure (JPEG)
+    status : ipywidgets.HTML, the headline (regime, final errors, ...) above it
     last_update_s : float, wall time of the last recompute + redraw
     """
 
@@ -141,14 +169,18 @@ class Explorer(widgets.VBox):
 
     def __init__(self, controls, layout_rows):
         self.controls = controls
-        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.image = widgets.Image(format="jpeg", layout=widgets.Layout(max_width="100%"))
+        self.status = widgets.HTML(layout=widgets.Layout(margin="4px 0 0 8px"))
         self._fig = _figure(self.FIGSIZE, LIVE_DPI)
         self._live = self._view(self._fig)
+        # live, the headline goes to an HTML label: text is the slowest thing matplotlib draws
+        self._live.title.set_visible(False)
         self._static_html = None
         self.last_update_s = 0.0
-        super().__init__([*(widgets.HBox(row) for row in layout_rows), self.image])
+        super().__init__([*(widgets.HBox(row) for row in layout_rows), self.status, self.image])
         p = self.params()
         self._live.update(self._compute(p), p)
+        self.status.value = self._status()
         self._fig.canvas.draw()                 # lay out once with the constrained engine...
         self._fig.set_layout_engine("none")     # ...then freeze it: no re-layout on every redraw
         self._blit = _Blitter(self._fig, self._live)
@@ -170,14 +202,21 @@ class Explorer(widgets.VBox):
         p = self.params()
         full = self._live.update(self._compute(p), p)
         self.image.value = self._blit.render(full=full)
+        self.status.value = self._status()
         self.last_update_s = time.perf_counter() - t0
+
+    def _status(self):
+        lines = html.escape(self._live.title.get_text()).split("\n")
+        return "<b>" + lines[0] + "</b>" + "".join("<br>" + ln for ln in lines[1:])
 
     # -- static twin
     def static_html(self):
-        """The static twin: an HTML player of frames over the main control's range (cached).
+        """The static twin: an HTML player of frames over the main control's range.
 
-        Costs one full matplotlib draw per frame (seconds, not milliseconds), so it is made
-        only when the explorer is displayed or asked for.
+        Costs a computation, a (blitted) redraw and a PNG encoding per frame: seconds, not
+        milliseconds (``benchmarks/bench_explorers.py`` measures it). So it is made lazily, at the
+        first display, and cached; it sweeps the main control with the others fixed at their
+        values at that moment.
         """
         if self._static_html is None:
             self._static_html = self._make_static()
@@ -201,13 +240,13 @@ class Explorer(widgets.VBox):
                     fig.canvas.draw()
                     fig.set_layout_engine("none")
                     blit = _Blitter(fig, view)
-                writer.grab_frame(png=blit.render(full=full, colors=STATIC_COLORS))
+                writer.grab_frame(png=blit.render(full=full, palette=True))
             writer.finish()
             player = _offline(path.read_text())
         desc = self.controls[self.MAIN].description or self.MAIN
         note = (f"<p class='gd-explorer-note'><em>Static preview</em>: {len(values)} frames precomputed "
-                f"for <b>{desc}</b> from {_fmt(values[0])} to {_fmt(values[-1])}, the other settings at "
-                "their defaults. Open this page as a notebook (download or launch button) for the live "
+                f"for <b>{desc}</b> from {_fmt(values[0])} to {_fmt(values[-1])}, the other settings "
+                "fixed. Open this page as a notebook (download or launch button) for the live "
                 "explorer with sliders.</p>")
         return (f"<div class='gd-explorer-static' data-explorer='{type(self).__name__}'>"
                 f"{note}{player}</div>")
@@ -216,13 +255,15 @@ class Explorer(widgets.VBox):
         bundle = super()._repr_mimebundle_(**kwargs)
         if bundle is None:              # a closed widget
             return None
-        bundle["text/html"] = self.static_html()
+        if STATIC_TWIN:
+            bundle["text/html"] = self.static_html()
         return bundle
 
     def close(self):
         for c in self.controls.values():
             c.close()
         self.image.close()
+        self.status.close()
         super().close()
 
     def __repr__(self):
@@ -236,12 +277,9 @@ def _fmt(x):
     return repr(x) if isinstance(x, str) else str(x)
 
 
-def _lr_check(lr, func):
-    return core._lr(lr, func)
-
-
 def _slider(kind, value, description, **kw):
-    return kind(value=value, description=description, **_SLIDER, **kw)
+    # a Layout of its own: the schedules explorer hides and shows sliders through it
+    return kind(value=value, description=description, layout=widgets.Layout(width="320px"), **_SLIDER, **kw)
 
 
 # ============================================================================ 1. learning rate
@@ -364,7 +402,7 @@ def learning_rate(lr=0.5, kappa=10.0, x0=(-2.5, 1.5), steps=30):
     ipywidgets.VBox (a :class:`LearningRateExplorer`)
     """
     func = "learning_rate"
-    lr = _lr_check(lr, func)
+    lr = core._lr(lr, func)
     kappa = v.real(kappa, "kappa", func, low=1.0, high=100.0)
     x0 = v.array(x0, "x0", func, ndim=1, shape=(2,))
     steps = v.integer(steps, "steps", func, low=5, high=100)
@@ -432,7 +470,8 @@ class _BSView(_View):
         for line, (ex, excess) in zip(self.lines, r.values()):
             line.set_data(ex, excess)
             parts.append(f"{excess[-BS_N // 2:].mean():.1e}")
-        self.title.set_text(f"B = {p['batch_size']}, η = {p['lr']:.3g}, equal compute: {BS_EPOCHS} epochs each\n"
+        self.title.set_text(f"B = {p['batch_size']}, η = {p['lr']:.3g}, "
+                            f"equal compute: {BS_EPOCHS} epochs each\n"
                             "final excess loss (full / mini-batch / per-sample): " + " / ".join(parts))
         return False
 
@@ -456,7 +495,7 @@ def batch_size(batch_size=16, lr=0.05):
     """
     func = "batch_size"
     B = v.integer(batch_size, "batch_size", func, low=1, high=BS_N)
-    lr = _lr_check(lr, func)
+    lr = core._lr(lr, func)
     lr = v.real(lr, "lr", func, low=10 ** -2.5, high=10 ** -0.3)
     return BatchSizeExplorer(B, lr)
 
@@ -490,7 +529,7 @@ class SchedulesExplorer(Explorer):
             "lr0": _slider(widgets.FloatSlider, lr0, "η₀", min=0.01, max=0.3, step=0.01),
             "factor": _slider(widgets.FloatSlider, params["factor"], "factor", min=0.1, max=0.9, step=0.05),
             "every": _slider(widgets.IntSlider, params["every"], "every (steps)", min=32, max=512, step=32),
-            "gamma": _slider(widgets.FloatSlider, params["gamma"], "γ", min=0.990, max=0.9999, step=0.0001,
+            "gamma": _slider(widgets.FloatSlider, params["gamma"], "γ", min=0.9, max=0.9999, step=0.0001,
                              readout_format=".4f"),
             "decay": _slider(widgets.FloatLogSlider, params["decay"], "decay λ", base=10, min=-4, max=-0.5,
                              step=0.1),
@@ -578,11 +617,11 @@ def schedules(name="step_decay", lr0=0.1, factor=0.5, every=256, gamma=0.998, de
     """
     func = "schedules"
     v.choice(name, "name", func, _sched.NAMES)
-    lr0 = _lr_check(lr0, func)
+    lr0 = core._lr(lr0, func)
     lr0 = v.real(lr0, "lr0", func, low=0.01, high=0.3)
     params = {"factor": v.real(factor, "factor", func, low=0.1, high=0.9),
               "every": v.integer(every, "every", func, low=32, high=512),
-              "gamma": v.real(gamma, "gamma", func, low=0.99, high=0.9999),
+              "gamma": v.real(gamma, "gamma", func, low=0.9, high=0.9999),
               "decay": v.real(decay, "decay", func, low=1e-4, high=10 ** -0.5),
               "lr_min": v.real(lr_min, "lr_min", func, low=0.0, high=0.05),
               "warmup_steps": v.integer(warmup_steps, "warmup_steps", func, low=1, high=400)}
@@ -598,7 +637,6 @@ MOM_STARTS = {"bowl": (-2.5, 1.5), "rosenbrock": (-1.5, 2.0)}
 
 @functools.lru_cache(maxsize=1)
 def _mom_problems():
-    from .data import quadratic, rosenbrock
     q = quadratic(kappa=MOM_BOWL_KAPPA, L=MOM_BOWL_L, angle=np.pi / 6)
     r = rosenbrock()
     return {"bowl": (q, core.bowl_fun(q), (-3, 3), (-3, 3)),
@@ -628,7 +666,7 @@ class MomentumExplorer(Explorer):
         super().__init__(c, [[c["lr"], c["beta"], c["adam_lr"]]])
 
     def _frames(self):
-        return np.round(np.linspace(0.0, 0.95, 20), 2)
+        return np.round(np.linspace(0.0, 0.95, 16), 2)
 
     def _compute(self, p):
         out = {}
@@ -709,14 +747,14 @@ def momentum(lr=1e-3, beta=0.9, adam_lr=0.1):
     ipywidgets.VBox (a :class:`MomentumExplorer`)
     """
     func = "momentum"
-    lr = v.real(_lr_check(lr, func), "lr", func, low=1e-4, high=10 ** -2.5)
+    lr = v.real(core._lr(lr, func), "lr", func, low=1e-4, high=10 ** -2.5)
     beta = v.real(beta, "beta", func, low=0.0, high=0.99)
-    adam_lr = v.real(_lr_check(adam_lr, func), "adam_lr", func, low=10 ** -2.5, high=10 ** -0.3)
+    adam_lr = v.real(core._lr(adam_lr, func), "adam_lr", func, low=10 ** -2.5, high=10 ** -0.3)
     return MomentumExplorer(lr, beta, adam_lr)
 
 
 # ============================================================================ 5. XOR
-XOR_GRID_N = 60
+XOR_GRID_N = 80
 XOR_LIM = (-0.5, 1.5)
 
 
@@ -761,7 +799,8 @@ class XorExplorer(Explorer):
             "hidden": _slider(widgets.IntSlider, hidden, "hidden units H", min=1, max=8),
             "activation": widgets.Dropdown(options=list(mlp.ACTIVATIONS), value=activation,
                                            description="activation", layout=widgets.Layout(width="220px")),
-            "lr": _slider(widgets.FloatLogSlider, lr, "learning rate η", base=10, min=-1, max=0.5, step=0.05),
+            "lr": _slider(widgets.FloatLogSlider, lr, "learning rate η", base=10, min=-1, max=0.5,
+                          step=0.05),
             "epochs": _slider(widgets.IntSlider, epochs, "epochs", min=50, max=1000, step=50),
             "seed": _slider(widgets.IntSlider, seed, "seed", min=0, max=9),
         }
@@ -786,7 +825,7 @@ class _XorView(_View):
         self.ax, self.ax2 = fig.subplots(1, 2, width_ratios=[1, 1.2])
         ext = (*XOR_LIM, *XOR_LIM)
         self.im = self.ax.imshow(np.zeros((XOR_GRID_N, XOR_GRID_N)), origin="lower", extent=ext,
-                                 cmap="cividis", vmin=0, vmax=1, alpha=0.85, interpolation="bilinear")
+                                 cmap="cividis", vmin=0, vmax=1, interpolation="nearest")
         self.cs = None
         X, y = core.XOR_X, core.XOR_Y
         self.points = []
@@ -795,14 +834,15 @@ class _XorView(_View):
             self.points.append(self.ax.scatter(X[m, 0], X[m, 1], marker=marker, c=color, edgecolors="k",
                                                s=70, label=f"y = {label}", zorder=3))
         style(self.ax, "P(y = 1) and the 0.5 boundary", "$x_1$", "$x_2$")
-        self.legend = self.ax.legend(fontsize="x-small", loc="upper center", ncols=2, frameon=True)
         (self.loss,) = self.ax2.plot([], [], color=PALETTE[3], lw=1.5)
         self.ax2.set_yscale("log")
         self.ax2.set_xlim(0, 1000)
         self.ax2.set_ylim(1e-4, 1.5)
         style(self.ax2, "training loss (cross-entropy)", "epoch", "loss")
+        # the legend sits on the (static) loss panel: text is slow to redraw on every move
+        self.ax2.legend(handles=self.points, fontsize="small", loc="upper right", frameon=False)
         self.title = fig.suptitle("", fontsize="medium")
-        self.dynamic = [self.im, *self.points, self.legend, self.loss, self.title]
+        self.dynamic = [self.im, *self.points, self.loss, self.title]
 
     def update(self, r, p):
         self.im.set_data(r["prob"])

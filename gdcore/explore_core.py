@@ -137,10 +137,13 @@ def linear_sgd(X, y, lr, batch_size, epochs, rng=0):
     ex = np.zeros(T + 1, dtype=np.int64)
     w_t, b_t, t, seen = np.zeros(d), 0.0, 0, 0
     for _ in range(epochs):
-        order = g.permutation(n) if B < n else None
+        if B < n:
+            order = g.permutation(n)
+            Xp, yp = X[order], y[order]     # batches are then contiguous views, not fancy-index copies
+        else:
+            Xp, yp = X, y
         for s in range(0, n, B):
-            idx = order[s:s + B] if order is not None else slice(None)
-            Xb, yb = X[idx], y[idx]
+            Xb, yb = Xp[s:s + B], yp[s:s + B]
             m = yb.shape[0]
             r = Xb @ w_t + b_t - yb
             w_t = w_t - lrs[t] * (Xb.T @ r) / m
@@ -280,11 +283,6 @@ def run_2d(fun, x0, method, lr, beta, steps, beta2=0.999, eps=1e-8):
     return np.column_stack([px, py]), np.array(fs), diverged
 
 
-def momentum_bowl(kappa=25.0):
-    """The ill-conditioned bowl of the momentum explorer (L = 1, axes rotated by 30 degrees)."""
-    return bowl(kappa)
-
-
 def bowl_fun(q):
     """``q`` (a gd.data.Quadratic in 2-D) as a float function ``(x, y) -> (f, fx, fy)``."""
     (a, b_), (_, c) = q.A
@@ -313,7 +311,10 @@ def momentum_runs(fun, x0, lr, beta, steps, func="momentum_runs"):
 
 
 def momentum_region(lr, beta, lam):
-    """Heavy-ball momentum on a quadratic converges iff :math:`0 < \\eta\\lambda < 2 + 2\\beta` (0 <= beta < 1)."""
+    """Heavy-ball momentum on a quadratic converges iff :math:`0 < \\eta\\lambda < 2 + 2\\beta`.
+
+    For ``0 <= beta < 1`` and one eigenvalue ``lam`` of the Hessian; returns a bool.
+    """
     return 0.0 < lr * lam < 2.0 + 2.0 * beta
 
 
@@ -354,22 +355,24 @@ def xor_continue(p, activation, lr, epochs):
     phi, dphi = mlp._act(activation)
     X, y = XOR_X, XOR_Y
     W1, b1, W2, b2 = p["W1"], p["b1"], p["W2"], p["b2"]
-    snaps, losses = [], []
+    snaps, zs = [], []
     n = len(y)
     for t in range(epochs + 1):
         Z1 = X @ W1 + b1
         A1 = phi(Z1)
         z = (A1 @ W2)[:, 0] + b2[0]
-        losses.append(float((np.maximum(z, 0.0) - y * z + np.log1p(np.exp(-np.abs(z)))).sum()) / n)
+        zs.append(z)
         snaps.append({"W1": W1, "b1": b1, "W2": W2, "b2": b2})
         if t == epochs:
             break
-        dz = ((_sigmoid(z) - y) / n)[:, None]
+        dz = ((0.5 + 0.5 * np.tanh(0.5 * z) - y) / n)[:, None]     # sigmoid(z), stable for any z
         gW2, gb2 = A1.T @ dz, dz.sum(axis=0)
         D1 = (dz @ W2.T) * dphi(Z1, A1)
         gW1, gb1 = X.T @ D1, D1.sum(axis=0)
         W1, b1, W2, b2 = W1 - lr * gW1, b1 - lr * gb1, W2 - lr * gW2, b2 - lr * gb2
-    return snaps, np.array(losses)
+    Z = np.array(zs)                       # all the losses at once, as losses._bce computes them
+    losses = (np.maximum(Z, 0.0) - y * Z + np.log1p(np.exp(-np.abs(Z)))).sum(axis=1) / n
+    return snaps, losses
 
 
 def xor_accuracy(params, activation):

@@ -175,6 +175,16 @@ class sgd(Optimizer):
                    got=f"nesterov=True with momentum={self.momentum}, dampening={self.dampening}")
         self.nesterov = bool(nesterov)
 
+    def _update(self, params, grads, leaf_bufs, lr, t, out):
+        if self.momentum or self.weight_decay or not isinstance(params, dict):
+            return super()._update(params, grads, leaf_bufs, lr, t, out)
+        # plain SGD on a dict, the hot path of fit: theta <- theta - lr g, leaf by leaf
+        for k, p in params.items():
+            if p.ndim:
+                np.subtract(p, lr * grads[k], out=out[k])
+            else:
+                out[k][()] = float(p) - lr * float(grads[k])
+
     def _leaf(self, p, g, bufs, lr, t, out):
         (b,) = bufs
         if self.weight_decay:

@@ -205,29 +205,27 @@ def _rates(lr_of, t0, k):
 _GATHER_BYTES = 1 << 28
 
 
-def _batches(X, y, B, sampling, g):
-    """Yield the ``(X_batch, y_batch)`` of one epoch; draws from ``g`` in a fixed order."""
+def _epoch_data(X, y, B, sampling, g):
+    """The data of one epoch, drawing from ``g`` in a fixed order.
+
+    Returns ``(Xs, ys, None)`` when the batches are the contiguous slices ``Xs[s:s+B]`` (fixed order,
+    or a reshuffle gathered once: no fancy indexing per step), else ``(None, None, batches)`` with
+    a generator of ``(X_batch, y_batch)``.
+    """
     n = X.shape[0]
     if sampling == "fixed":
-        for s in range(0, n, B):
-            yield X[s:s + B], y[s:s + B]
-    elif sampling == "replacement":
+        return X, y, None
+    if sampling == "reshuffle":
+        perm = g.permutation(n)
+        if X.nbytes <= _GATHER_BYTES:
+            return np.take(X, perm, axis=0), np.take(y, perm), None
+        return None, None, ((X[idx], y[idx]) for idx in (perm[s:s + B] for s in range(0, n, B)))
+
+    def draws():
         for s in range(0, n, B):
             idx = g.integers(0, n, size=min(B, n - s))
             yield X[idx], y[idx]
-    else:
-        perm = g.permutation(n)
-        if B == 1:
-            for j in perm.tolist():
-                yield X[j:j + 1], y[j:j + 1]
-        elif X.nbytes <= _GATHER_BYTES:
-            Xp, yp = np.take(X, perm, axis=0), np.take(y, perm)
-            for s in range(0, n, B):
-                yield Xp[s:s + B], yp[s:s + B]
-        else:
-            for s in range(0, n, B):
-                idx = perm[s:s + B]
-                yield X[idx], y[idx]
+    return None, None, draws()
 
 
 def _full_batch(fast, params, X, y, optimizer, bufs, epochs, tol, diverge_factor, rec):
@@ -285,15 +283,16 @@ def _norms(grads_list):
     return np.sqrt(total).tolist()
 
 
-def _stochastic(fast, params, X, y, optimizer, bufs, B, epochs, g, tol, sampling, diverge_factor, rec, defer):
+def _stochastic(fast, params, X, y, optimizer, bufs, B, epochs, g, tol, sampling, diverge_factor, rec, fresh):
     """Mini-batch / per-sample SGD: ceil(n/B) steps per epoch, full-data loss after each epoch.
 
-    With ``defer`` (models that return fresh gradient arrays), the per-step gradient norms are
-    computed in blocks of steps, not one small reduction per step. A NaN/inf gradient is then
-    caught one step later, by the loss it produces; the parameters returned are the same.
+    For gdcore's own models (``fresh``: new gradient arrays at every call) the per-step gradient
+    norms are computed in blocks of steps, because one small reduction per step costs as much as
+    the step's arithmetic; a NaN/inf gradient with a finite loss is then caught one step later, by
+    the loss it produces, and the parameters returned are still those before the bad step. Other
+    models get the norm, and the check, at every step.
     """
     n = X.shape[0]
-    n_batches = -(-n // B)
     update = optimizer._update
     loss0, grads0 = fast(params, X, y)
     if not math.isfinite(loss0):
@@ -306,19 +305,25 @@ def _stochastic(fast, params, X, y, optimizer, bufs, B, epochs, g, tol, sampling
         return params
     prev = _copy(params)         # the parameters before the latest step; its arrays receive the next step
     epoch_start = _copy(params)  # the parameters after the latest epoch with a finite full loss
-    sizes = [min(B, n - s) for s in range(0, n, B)]
-    # deferred norms keep at most ~32 MB of gradients alive
+    starts = range(0, n, B)
+    sizes = [B] * (n // B) + ([n % B] if n % B else [])
+    # pending gradients: at most 256 steps and ~32 MB
     grad_bytes = 8 * sum(np.size(a) for a in (params.values() if isinstance(params, dict) else [params]))
     block = max(1, min(256, (32 << 20) // max(grad_bytes, 1)))
     losses, norms, path = rec.loss, rec.norm, rec.path
-    t = 0
+    t0 = 0  # steps before this epoch
     for epoch in range(1, epochs + 1):
-        lrs = _rates(optimizer.lr, t, n_batches)
+        lrs = _rates(optimizer.lr, t0, len(sizes))
         k = 0
-        pending = []  # gradients whose norms are still to be computed (defer only)
-        for Xb, yb in _batches(X, y, B, sampling, g):
+        pending = []
+        Xs, ys, batches = _epoch_data(X, y, B, sampling, g)
+        for item in (starts if batches is None else batches):
+            if batches is None:
+                Xb, yb = Xs[item:item + B], ys[item:item + B]
+            else:
+                Xb, yb = item
             loss, grads = fast(params, Xb, yb)
-            if defer:
+            if fresh:
                 ok = loss <= limit  # also False for NaN
             else:
                 norm = global_norm(grads)
@@ -328,12 +333,13 @@ def _stochastic(fast, params, X, y, optimizer, bufs, B, epochs, g, tol, sampling
                     norms.extend(_norms(pending))
                 rec.lr.extend(lrs[:k])
                 rec.sizes.extend(sizes[:k])
-                rec.diverged(t, lrs[k - 1] if k else optimizer.lr(max(t - 1, 0)), loss)
+                rec.diverged(t0 + k, lrs[k - 1] if k else optimizer.lr(max(t0 - 1, 0)), loss)
                 return prev
-            update(params, grads, bufs, lrs[k], t + 1, prev)
+            k += 1
+            update(params, grads, bufs, lrs[k - 1], t0 + k, prev)
             params, prev = prev, params
             losses.append(loss)
-            if defer:
+            if fresh:
                 pending.append(grads)
                 if len(pending) == block:
                     norms.extend(_norms(pending))
@@ -342,15 +348,14 @@ def _stochastic(fast, params, X, y, optimizer, bufs, B, epochs, g, tol, sampling
                 norms.append(norm)
             if path is not None:
                 path.append(_copy(params))
-            k += 1
-            t += 1
         if pending:
             norms.extend(_norms(pending))
         rec.lr.extend(lrs)
         rec.sizes.extend(sizes)
+        t0 += k
         full_loss, full_grads = fast(params, X, y)
         if not (full_loss <= limit) or not _finite(params):
-            rec.diverged(t, lrs[-1], full_loss)
+            rec.diverged(t0, lrs[-1], full_loss)
             return epoch_start
         _assign(epoch_start, params)
         rec.epoch_loss.append(full_loss)

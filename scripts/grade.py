@@ -6,15 +6,18 @@ the student called ``os._exit``, ...) but it still exports that student with a s
 a student who handed in a blank notebook. This wrapper runs nbgrader's own commands, then inspects the
 gradebook and the course directory and marks every such submission ``FAILED`` with a reason.
 
-Usage, from the course root (the directory holding nbgrader_config.py)::
+Usage, from the course root (the directory holding nbgrader_config.py), or with --root::
 
-    python scripts/grade.py autograde <assignment> [-- extra nbgrader options]
+    python scripts/grade.py all <assignment> [--timeout S] [--to grades.csv]   # the usual batch
+    python scripts/grade.py autograde <assignment> [--student ID]...
     python scripts/grade.py status <assignment>
-    python scripts/grade.py export [--to grades.csv]
+    python scripts/grade.py export [--assignment A]... [--to grades.csv]
 
-``autograde`` runs ``nbgrader autograde <assignment> --force`` for every student in submitted/, prints one
-line per student and exits with status 1 if any submission FAILED (after grading all the others).
-``export`` writes one CSV row per (assignment, student) with the columns
+``autograde`` calls nbgrader's own API (the same code as ``nbgrader autograde <assignment> --student ID
+--force``) once per student in submitted/, so a submission that cannot be graded is logged and the batch
+goes on. ``all`` also runs ``generate_feedback`` and ``export``. Each command prints one line per student
+and exits with status 1 if any submission FAILED (after handling all the others). ``export`` writes one
+CSV row per (assignment, student) with the columns
 
     assignment, student_id, status, score, max_score, auto_score, reason
 
@@ -26,8 +29,8 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import subprocess
 import sys
+import time
 
 FAILED = "FAILED"
 
@@ -40,14 +43,56 @@ def _course_root(path):
     return root
 
 
-def _gradebook(root):
-    from nbgrader.api import Gradebook
+def _config(root, timeout=None):
     from traitlets.config.loader import PyFileConfigLoader
 
     cfg = PyFileConfigLoader("nbgrader_config.py", path=root).load_config()
+    if timeout is not None:
+        cfg.Execute.timeout = timeout
+        cfg.ExecutePreprocessor.timeout = timeout
+    return cfg
+
+
+def _gradebook(root):
+    from nbgrader.api import Gradebook
+
+    cfg = _config(root)
     db_url = cfg.CourseDirectory.get("db_url") or "sqlite:///" + os.path.join(root, "gradebook.db")
-    course_id = cfg.CourseDirectory.get("course_id") or ""
-    return Gradebook(db_url, course_id=course_id)
+    return Gradebook(db_url, course_id=cfg.CourseDirectory.get("course_id") or "")
+
+
+def _api(root, timeout=None):
+    """nbgrader's own Python API (what formgrader uses), configured from the course's nbgrader_config.py."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")  # alembic
+    cfg = _config(root, timeout)
+    return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
+
+
+def autograde(root, assignment, students=None, timeout=None, log=print):
+    """Autograde each student separately; a failure is logged and the batch goes on."""
+    api = _api(root, timeout)
+    results = {}
+    for student in students or _submitted_students(root, assignment):
+        t = time.time()
+        res = api.autograde(assignment, student, force=True, create=True)
+        results[student] = res
+        log(f"autograde {assignment} {student}: {'ok' if res['success'] else 'ERROR'} ({time.time() - t:.1f} s)")
+        if not res["success"]:
+            log("  " + (res.get("log") or res.get("error") or "").strip().replace("\n", "\n  ")[-3000:])
+    return results
+
+
+def generate_feedback(root, assignment, students=None):
+    """nbgrader generate_feedback for every student whose submission was autograded."""
+    api = _api(root)
+    out = {}
+    for student in students or _submitted_students(root, assignment):
+        if os.path.isdir(os.path.join(root, "autograded", student, assignment)):
+            out[student] = api.generate_feedback(assignment, student, force=True)
+    return out
 
 
 def _submitted_students(root, assignment):
@@ -97,7 +142,7 @@ def submission_status(gb, root, assignment, student):
     return "graded", float(sub.score), max_score, auto_score, ""
 
 
-def rows(root, assignments=None):
+def rows(root, assignments=None, only=None):
     with _gradebook(root) as gb:
         names = assignments or [a.name for a in gb.assignments]
         out = []
@@ -105,7 +150,7 @@ def rows(root, assignments=None):
             students = set(_submitted_students(root, assignment))
             for s in gb.find_assignment(assignment).submissions:
                 students.add(s.student.id)
-            for student in sorted(students):
+            for student in sorted(s for s in students if not only or s in only):
                 status, score, max_score, auto, reason = submission_status(gb, root, assignment, student)
                 out.append({"assignment": assignment, "student_id": student, "status": status,
                             "score": "" if score is None else f"{score:g}", "max_score": f"{max_score:g}",
@@ -120,38 +165,46 @@ def _print(table):
               f"{r['reason']}")
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--root", default=".", help="course root (holds nbgrader_config.py); default: .")
-    sp = p.add_subparsers(dest="cmd", required=True)
-    a = sp.add_parser("autograde", help="nbgrader autograde every submission, then report FAILED ones")
-    a.add_argument("assignment")
-    a.add_argument("nbgrader_args", nargs="*", help="extra options for nbgrader, after --")
-    s = sp.add_parser("status", help="print the status of every submission of an assignment")
-    s.add_argument("assignment")
-    e = sp.add_parser("export", help="write grades with a status column (FAILED != 0)")
-    e.add_argument("--to", default="grades.csv")
-    e.add_argument("--assignment", action="append")
-    args = p.parse_args(argv)
-    root = _course_root(args.root)
-
-    if args.cmd == "autograde":
-        cmd = [sys.executable, "-m", "nbgrader", "autograde", args.assignment, "--force", *args.nbgrader_args]
-        # nbgrader exits 1 if any submission failed, after grading all the others; we report those below
-        subprocess.run(cmd, cwd=root, check=False)
-    if args.cmd in ("autograde", "status"):
-        table = rows(root, [args.assignment])
-        _print(table)
-        return 1 if any(r["status"] == FAILED for r in table) else 0
-    table = rows(root, args.assignment)
-    with open(os.path.join(root, args.to) if not os.path.isabs(args.to) else args.to, "w", newline="") as f:
+def write_csv(table, path):
+    with open(path, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=["assignment", "student_id", "status", "score", "max_score",
                                           "auto_score", "reason"])
         w.writeheader()
         w.writerows(table)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--root", default=".", help="course root (holds nbgrader_config.py); default: .")
+    sp = p.add_subparsers(dest="cmd", required=True)
+    for name, text in [("autograde", "autograde every submission (one student at a time), report FAILED ones"),
+                       ("all", "autograde + generate_feedback + export, the usual batch"),
+                       ("status", "print the status of every submission of an assignment")]:
+        a = sp.add_parser(name, help=text)
+        a.add_argument("assignment")
+        a.add_argument("--student", action="append", help="only this student (repeatable)")
+        a.add_argument("--timeout", type=int, help="override c.Execute.timeout (seconds per cell)")
+        a.add_argument("--to", default="grades.csv", help="CSV for 'all' (relative to the root)")
+    e = sp.add_parser("export", help="write grades with a status column (FAILED != 0)")
+    e.add_argument("--to", default="grades.csv", help="relative to the course root")
+    e.add_argument("--assignment", action="append")
+    args = p.parse_args(argv)
+    root = _course_root(args.root)
+
+    if args.cmd in ("autograde", "all"):
+        autograde(root, args.assignment, args.student, args.timeout)
+    if args.cmd == "all":
+        generate_feedback(root, args.assignment, args.student)
+    if args.cmd == "export":
+        table = rows(root, args.assignment)
+    else:
+        table = rows(root, [args.assignment], args.student)
     _print(table)
-    print(f"wrote {len(table)} rows to {args.to}")
-    return 0
+    if args.cmd in ("export", "all"):
+        path = os.path.join(root, args.to)
+        write_csv(table, path)
+        print(f"wrote {len(table)} rows to {path}")
+    return 1 if any(r["status"] == FAILED for r in table) else 0
 
 
 if __name__ == "__main__":

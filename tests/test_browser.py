@@ -83,29 +83,35 @@ def test_page(site, browser, checked_links, docname):
     page.on("pageerror", lambda exc: page_errors.append(str(exc)))
     page.on("console", lambda msg: console_errors.append(f"{msg.text} @ {msg.location.get('url', '')}")
             if msg.type == "error" else None)
+    problems = []
     try:
         response = page.goto(urljoin(base, f"{docname}.html"), wait_until="load")
         assert response is not None and response.status == 200
-        page.wait_for_load_state("networkidle")
+        page.evaluate("() => document.fonts.ready.then(() => true)")
 
         # Maths: MathJax ran, every math node holds typeset output, no raw TeX left in the prose.
         n_math = page.locator(".math").count()
         mathjax = page.evaluate(WAIT_MATHJAX_JS)
-        if n_math:
-            assert mathjax == "done", f"page has {n_math} maths but MathJax is {mathjax}"
-            untypeset = page.evaluate(
-                "() => [...document.querySelectorAll('.math')].filter(e => !e.querySelector('mjx-container'))"
-                ".map(e => e.textContent.slice(0, 80))")
-            assert not untypeset, f"maths left untypeset: {untypeset[:5]}"
-            merrors = page.evaluate("() => [...document.querySelectorAll('mjx-merror')].map(e => e.getAttribute('data-mjx-error') || e.textContent)")
-            assert not merrors, f"MathJax errors: {merrors[:5]}"
+        if n_math and mathjax != "done":
+            problems.append(f"page has {n_math} maths but MathJax is {mathjax}")
+        untypeset = page.evaluate(
+            "() => [...document.querySelectorAll('.math')].filter(e => !e.querySelector('mjx-container'))"
+            ".map(e => e.textContent.slice(0, 80))")
+        if untypeset:
+            problems.append(f"{len(untypeset)} maths left untypeset: {untypeset[:5]}")
+        merrors = page.evaluate("() => [...document.querySelectorAll('mjx-merror')]"
+                                ".map(e => e.getAttribute('data-mjx-error') || e.textContent)")
+        if merrors:
+            problems.append(f"MathJax errors: {merrors[:5]}")
         prose = page.evaluate(VISIBLE_PROSE_JS)
         raw = sorted({m.group(0) for m in RAW_TEX.finditer(prose)})
-        assert not raw, f"raw TeX in visible text: {raw}"
+        if raw:
+            problems.append(f"raw TeX in visible text: {raw}")
 
         # Every image loaded.
         broken = page.evaluate(WAIT_IMAGES_JS)
-        assert not broken, f"images that did not load: {broken}"
+        if broken:
+            problems.append(f"images that did not load: {broken}")
 
         # The static explorer twins respond: moving the slider changes the frame.
         players = page.locator(".animation:has(input[type=range])")
@@ -114,18 +120,23 @@ def test_page(site, browser, checked_links, docname):
             slider, frame = player.locator("input[type=range]").first, player.locator("img").first
             player.scroll_into_view_if_needed()
             lo, hi = int(slider.get_attribute("min") or 0), int(slider.get_attribute("max") or 0)
-            assert hi > lo, f"player {i} has a single frame"
+            if hi <= lo:
+                problems.append(f"player {i} has a single frame")
+                continue
             before = frame.get_attribute("src")
             slider.focus()
             page.keyboard.press("End")
             page.wait_for_function("([s, v]) => s.value === v",
                                    arg=[slider.element_handle(), str(hi)], timeout=5000)
-            after = frame.get_attribute("src")
-            assert after != before, f"player {i}: frame unchanged after moving the slider to {hi}"
+            if frame.get_attribute("src") == before:
+                problems.append(f"player {i}: frame unchanged after moving the slider to {hi}")
+        print(f"{docname}: {n_math} maths (MathJax {mathjax}), {page.locator('img').count()} images, "
+              f"{players.count()} players")
 
         # A frozen live widget must never pose as interactive in the book.
         widget_views = page.locator('script[type="application/vnd.jupyter.widget-view+json"]').count()
-        assert widget_views == 0, f"{widget_views} live-widget views rendered (should be static twins)"
+        if widget_views:
+            problems.append(f"{widget_views} live-widget views rendered (should be static twins)")
 
         # Every internal link resolves.
         hrefs = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)")
@@ -138,14 +149,19 @@ def test_page(site, browser, checked_links, docname):
                 checked_links[url] = _status(url)
             if checked_links[url] != 200:
                 bad.append(f"{urlsplit(url).path} -> {checked_links[url]}")
-        assert not bad, f"broken internal links: {bad}"
+        if bad:
+            problems.append(f"broken internal links: {bad}")
 
         _book.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(_book.SCREENSHOTS / f"{docname.replace('/', '__')}.png"), full_page=True)
 
-        assert not external, f"requests leaving the machine: {external}"
-        assert not page_errors, f"page errors: {page_errors}"
-        assert not console_errors, f"console errors: {console_errors}"
+        if external:
+            problems.append(f"requests leaving the machine: {external}")
+        if page_errors:
+            problems.append(f"page errors: {page_errors}")
+        if console_errors:
+            problems.append(f"console errors: {console_errors}")
+        assert not problems, f"{docname}:\n  " + "\n  ".join(problems)
     finally:
         context.close()
 

@@ -1,7 +1,6 @@
 """Explorers: the pure computations against gdcore twins, the theory they illustrate, the widget
 contract (live view + static twin in one mime bundle), caching, and the error template."""
 import re
-import warnings
 
 import numpy as np
 import pytest
@@ -176,11 +175,14 @@ def test_one_hidden_unit_fails_and_four_succeed(seed):
 @pytest.mark.parametrize("make,kwargs,exc,match", [
     ("learning_rate", {"lr": -0.1}, ValueError,
      "The 'lr' parameter of learning_rate must be a float > 0; got -0.1 instead."),
-    ("learning_rate", {"lr": 0}, ValueError, "The 'lr' parameter of learning_rate must be a float > 0; got 0"),
+    ("learning_rate", {"lr": 0}, ValueError,
+     "The 'lr' parameter of learning_rate must be a float > 0; got 0 instead."),
     ("learning_rate", {"lr": "fast"}, TypeError, "The 'lr' parameter of learning_rate must be a float > 0"),
     ("learning_rate", {"kappa": 0.5}, ValueError, "The 'kappa' parameter of learning_rate must be"),
-    ("batch_size", {"lr": -1.0}, ValueError, "The 'lr' parameter of batch_size must be a float > 0; got -1.0"),
-    ("batch_size", {"batch_size": 500}, ValueError, "The 'batch_size' parameter of batch_size must be an int"),
+    ("batch_size", {"lr": -1.0}, ValueError,
+     "The 'lr' parameter of batch_size must be a float > 0; got -1.0 instead."),
+    ("batch_size", {"batch_size": 500}, ValueError,
+     r"The 'batch_size' parameter of batch_size must be an int in the range \[1, 128\]; got 500 instead."),
     ("schedules", {"name": "linear"}, ValueError,
      "The 'name' parameter of schedules must be one of 'constant', .*; got 'linear' instead."),
     ("schedules", {"lr0": -0.1}, ValueError, "The 'lr' parameter of schedules must be a float > 0; got -0.1"),
@@ -196,7 +198,8 @@ def test_bad_input_gets_the_gdcore_template(make, kwargs, exc, match):
 
 
 def test_pure_functions_validate_too():
-    with pytest.raises(ValueError, match=r"The 'lr' parameter of regime must be a float > 0; got -0.1 instead\."):
+    with pytest.raises(ValueError,
+                       match=r"The 'lr' parameter of regime must be a float > 0; got -0.1 instead\."):
         core.regime(-0.1, [1.0])
     with pytest.raises(ValueError, match="The 'name' parameter of make_schedule must be one of"):
         core.make_schedule("linear", 0.1, 10)
@@ -211,11 +214,26 @@ def explorers():
         w.close()
 
 
-def test_every_explorer_is_an_ipywidgets_widget_showing_a_png(explorers):
+def test_every_explorer_is_an_ipywidgets_widget_showing_an_image(explorers):
     assert set(explorers) == {"learning_rate", "batch_size", "schedules", "momentum", "xor"}
     for w in explorers.values():
         assert isinstance(w, ipywidgets.VBox) and isinstance(w.image, ipywidgets.Image)
-        assert w.image.value[:8] == b"\x89PNG\r\n\x1a\n"
+        assert w.image.format == "jpeg" and w.image.value[:3] == b"\xff\xd8\xff"
+        assert w.status.value.startswith("<b>")
+
+
+def test_schedule_parameters_show_only_for_their_schedule(explorers):
+    w = explorers["schedules"]
+    for name, wanted in core.SCHEDULE_PARAMS.items():
+        w.controls["name"].value = name
+        shown = {k for k in ("factor", "every", "gamma", "decay", "lr_min", "warmup_steps")
+                 if w.controls[k].layout.display != "none"}
+        assert shown == set(wanted)
+    w.controls["name"].value = "step_decay"
+    for other in explorers.values():          # hiding one slider hides no other slider
+        for c in other.controls.values():
+            if other is not w:
+                assert c.layout.display != "none"
 
 
 def test_moving_any_control_redraws_the_image(explorers):
@@ -229,6 +247,7 @@ def test_moving_any_control_redraws_the_image(explorers):
             else:
                 ctrl.value = ctrl.max if old != ctrl.max else ctrl.min
             assert w.image.value != before, f"{name}.{cname} did not change the figure"
+            assert w.last_update_s > 0
             ctrl.value = old
 
 
@@ -279,6 +298,15 @@ def test_mime_bundle_has_live_view_and_offline_static_twin():
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html), "the player must not load anything"
     assert "font-awesome" not in html and 'class="fa ' not in html
     assert len(html) < 400_000
+    w.close()
+
+
+def test_static_twin_can_be_switched_off(monkeypatch):
+    w = gd.explore.batch_size()
+    monkeypatch.setattr(gd.explore, "STATIC_TWIN", False)
+    bundle = w._repr_mimebundle_()
+    assert "text/html" not in bundle and "application/vnd.jupyter.widget-view+json" in bundle
+    assert w._static_html is None            # nothing was computed
     w.close()
 
 

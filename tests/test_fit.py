@@ -232,8 +232,16 @@ def test_fit_detects_divergence(batch_size):
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         params, hist = gd.fit(gd.models.linear, gd.models.linear.init(3), X, y, gd.optim.sgd(lr=3.0),
-                              batch_size=batch_size, epochs=200)
+                              batch_size=batch_size, epochs=200, record_path=True)
     msg = _one_divergence_warning(record)
+    # path[-1] holds the parameters whose loss exploded; fit hands back the ones before them
+    assert len(hist.path) == hist.n_steps + 1
+    for k in params:
+        np.testing.assert_array_equal(params[k], hist.path[-2][k])
+    assert not np.array_equal(params["w"], hist.path[-1]["w"])
+    if batch_size is None:
+        assert gd.models.linear.loss_and_grad(params, X, y)[0] <= 1e6 * hist.epoch_loss[0]
+        assert gd.models.linear.loss_and_grad(hist.path[-1], X, y)[0] > 1e6 * hist.epoch_loss[0]
     assert hist.diverged and not hist.converged
     assert f"step {hist.diverged_step}" in msg and "learning rate 3" in msg
     assert all(np.all(np.isfinite(v)) for v in params.values())

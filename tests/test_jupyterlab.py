@@ -165,6 +165,9 @@ def _open_and_run_all(browser, lab, relpath: str, shot: str, run_timeout=420):
         page.wait_for_timeout(500)
     _book.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(_book.SCREENSHOTS / f"lab__{shot}.png"))
+    ran = sum(c["count"] is not None for c in state["cells"])
+    print(f"{relpath}: {ran}/{len(state['cells'])} code cells ran; errors: "
+          f"{[(i, c['errors']) for i, c in enumerate(state['cells']) if c['errors']]}")
     return page, context, state, external, page_errors
 
 
@@ -185,6 +188,8 @@ def test_chapter_with_live_explorer(lab, browser):
         imgs = widget.locator("img")
         assert imgs.count() > 0, "the explorer shows no plot <img>"
         before = imgs.evaluate_all("els => els.map(e => e.src)")
+        page.wait_for_timeout(1500)  # the plot is still when nobody touches it...
+        assert imgs.evaluate_all("els => els.map(e => e.src)") == before, "plot changes on its own"
         handle = widget.locator(".widget-slider .noUi-handle").first
         handle.focus()
         for _ in range(3):
@@ -200,6 +205,7 @@ def test_chapter_with_live_explorer(lab, browser):
             page.mouse.up()
             page.wait_for_function("([els, before]) => els.some((e, i) => e.src !== before[i])",
                                    arg=[imgs.element_handles(), before], timeout=15_000)
+        print(f"{relpath}: {sliders.count()} slider(s); plot <img> src changed after moving a slider")
         widget.screenshot(path=str(_book.SCREENSHOTS / f"lab__{nb.stem}__explorer_after_slider.png"))
         assert not external, f"JupyterLab made requests leaving the machine: {external}"
         assert not page_errors, f"page errors in JupyterLab: {page_errors}"

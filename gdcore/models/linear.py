@@ -67,7 +67,7 @@ def _loss_and_grad(params, X, y):
     n = r.shape[0]
     gw = X.T @ r
     gw /= n
-    return 0.5 * float(r @ r) / n, {"w": gw, "b": np.array(r.sum() / n)}
+    return 0.5 * float(r @ r) / n, {"w": gw, "b": np.array(float(np.add.reduce(r)) / n)}
 
 
 def loss_and_grad(params, X, y):
