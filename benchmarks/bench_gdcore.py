@@ -242,7 +242,8 @@ def bench_xor():
 def main():
     t0 = time.perf_counter()
     print(f"gdcore {gd.__version__} | numpy {np.__version__} | Python {platform.python_version()} | "
-          f"{platform.machine()} | {os.cpu_count()} cores | CPU time, min of {REPEATS} interleaved repeats, 1 BLAS thread | "
+          f"{platform.machine()} | {os.cpu_count()} cores | CPU time, min of {REPEATS} interleaved repeats, "
+          "1 BLAS thread | "
           f"load average {os.getloadavg()[0]:.1f}")
     bench_full_batch()
     bench_stochastic()

@@ -50,9 +50,10 @@ STATIC_DPI = 64
 _SLIDER = {"continuous_update": True, "style": {"description_width": "initial"}}
 
 
-_ICONS = {"fa fa-minus": "\u2212", "fa fa-fast-backward": "\u23ee", "fa fa-step-backward": "\u23ea",
-          "fa fa-play fa-flip-horizontal": "\u25c0", "fa fa-pause": "\u23f8", "fa fa-play": "\u25b6",
-          "fa fa-step-forward": "\u23e9", "fa fa-fast-forward": "\u23ed", "fa fa-plus": "+"}
+# Only characters that common fonts carry (the media-control block U+23E9..23EF is often missing)
+_ICONS = {"fa fa-minus": "\u2212", "fa fa-fast-backward": "|\u25c0\u25c0", "fa fa-step-backward": "|\u25c0",
+          "fa fa-play fa-flip-horizontal": "\u25c0", "fa fa-pause": "||", "fa fa-play": "\u25b6",
+          "fa fa-step-forward": "\u25b6|", "fa fa-fast-forward": "\u25b6\u25b6|", "fa fa-plus": "+"}
 
 
 def _offline(text):
@@ -461,7 +462,7 @@ class _BSView(_View):
         self.ax.set_xlim(0, BS_N * BS_EPOCHS)
         self.ax.set_ylim(1e-6, 10)
         style(self.ax, None, "gradient evaluations (examples seen)", "excess loss  J(θ) − J(θ*)")
-        self.ax.legend(loc="upper right", fontsize="small", frameon=False)
+        self.ax.legend(loc="lower left", fontsize="small", frameon=False)
         self.title = self.ax.set_title("", fontsize="medium")
         self.dynamic = [*self.lines, self.title]
 

@@ -149,3 +149,60 @@ def decision_boundary(predict, X, y, ax=None, title="Decision boundary", margin=
     style(ax, title, "$x_1$", "$x_2$")
     ax.legend(frameon=False, loc="upper right", fontsize="small")
     return ax
+
+
+# Inline SVG icons for matplotlib's jshtml player: no icon font, no CDN, no missing glyphs.
+_SVG = {
+    "fa fa-minus": "M2 7h12v2H2z",
+    "fa fa-plus": "M2 7h12v2H2zM7 2h2v12H7z",
+    "fa fa-fast-backward": "M15 2L9 8l6 6zM9 2L3 8l6 6zM1 2h2v12H1z",
+    "fa fa-step-backward": "M14 2L6 8l8 6zM2 2h3v12H2z",
+    "fa fa-play fa-flip-horizontal": "M12 2L2 8l10 6z",
+    "fa fa-pause": "M3 2h4v12H3zM9 2h4v12H9z",
+    "fa fa-play": "M4 2l10 6-10 6z",
+    "fa fa-step-forward": "M2 2l8 6-8 6zM11 2h3v12h-3z",
+    "fa fa-fast-forward": "M1 2l6 6-6 6zM7 2l6 6-6 6zM13 2h2v12h-2z",
+}
+
+
+def offline_player(html, uid=None, alt=None):
+    """Make the HTML of matplotlib's ``FuncAnimation.to_jshtml()`` player work offline and reproducibly.
+
+    * drops the font-awesome stylesheet it loads from a CDN, and draws the buttons as inline SVG;
+    * replaces the random element id with ``uid`` (so the page is identical run to run);
+    * gives the frame image ``alt`` text.
+
+    Parameters
+    ----------
+    html : str
+        The string returned by ``to_jshtml()``.
+    uid : str, optional
+        A stable id made of letters, digits and underscores.
+    alt : str, optional
+        Alternative text for the frame image.
+
+    Returns
+    -------
+    str
+    """
+    import re
+
+    if not isinstance(html, str) or "_anim_img" not in html:
+        v.fail("html", "offline_player", "the HTML string returned by FuncAnimation.to_jshtml()", html, TypeError)
+    html = re.sub(r'<link rel="stylesheet"[^>]*>', "", html)
+    for cls, path in _SVG.items():
+        svg = (f'<svg aria-hidden="true" width="14" height="14" viewBox="0 0 16 16" fill="currentColor">'
+               f'<path d="{path}"/></svg>')
+        html = html.replace(f'<i class="{cls}"></i>', svg)
+    if uid is not None:
+        if not isinstance(uid, str) or not re.fullmatch(r"\w+", uid):
+            v.fail("uid", "offline_player", "a string of letters, digits and underscores", uid, TypeError)
+        old = re.search(r'id="_anim_img(\w+?)"', html).group(1)
+        html = html.replace(old, uid)
+    if alt is not None:
+        html = re.sub(r'(<img id="_anim_img\w+")', lambda m: m.group(1) + f' alt="{_escape(alt)}"', html, count=1)
+    return html
+
+
+def _escape(text):
+    return str(text).replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")

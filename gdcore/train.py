@@ -183,7 +183,8 @@ class _Recorder:
     def history(self):
         return History(loss=np.array(self.loss), lr=np.array(self.lr), grad_norm=np.array(self.norm),
                        examples=np.cumsum(np.array(self.sizes, dtype=np.int64)),
-                       epoch_loss=np.array(self.epoch_loss), path=self.path, n_steps=len(self.loss), **self.kw)
+                       epoch_loss=np.array(self.epoch_loss), path=self.path, n_steps=len(self.loss),
+                       **self.kw)
 
 
 def _assign(dst, src):
@@ -238,8 +239,8 @@ def _full_batch(fast, params, X, y, optimizer, bufs, epochs, tol, diverge_factor
     for t in range(epochs + 1):
         loss, grads = fast(params, X, y)
         norm = global_norm(grads)
-        if limit is None:
-            limit = diverge_factor * max(abs(loss), 1e-12)
+        if limit is None:  # a non-finite initial loss makes every check fail
+            limit = diverge_factor * max(abs(loss), 1e-12) if math.isfinite(loss) else -math.inf
         # "not (loss <= limit)" is also true for NaN
         if not (loss <= limit) or not math.isfinite(norm):
             rec.diverged(t, lrs[max(t - 1, 0)], loss)

@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 import gdcore as gd
 
-H = settings(max_examples=25, deadline=None)
+H = settings(max_examples=25, deadline=None, database=None)  # no .hypothesis/ left in the tree
 
 
 class Spy:
@@ -347,3 +347,18 @@ def test_xor_mlp_learns():
     params, hist = gd.fit(net, net.init([2, 4, 1], rng=0), X, y, gd.optim.sgd(lr=0.5, momentum=0.9), epochs=2000)
     assert np.array_equal(net.predict(params, X) > 0.5, y == 1)
     assert hist.epoch_loss[-1] < 0.05
+
+
+@pytest.mark.parametrize("batch_size", [None, 1])
+def test_non_finite_initial_loss_is_divergence_at_step_0(batch_size):
+    class InfLoss:
+        def loss_and_grad(self, params, X, y):
+            return float("inf"), {"w": np.zeros(1)}
+
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        params, hist = gd.fit(InfLoss(), {"w": np.array([0.5])}, np.ones((3, 1)), np.ones(3), gd.optim.sgd(lr=0.1),
+                              batch_size=batch_size, epochs=3)
+    assert "step 0" in _one_divergence_warning(record)
+    assert hist.diverged and hist.diverged_step == 0 and hist.n_steps == 0
+    np.testing.assert_array_equal(params["w"], [0.5])

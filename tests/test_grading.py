@@ -118,23 +118,47 @@ def test_release_has_no_solutions_or_hidden_tests(assignment):
             assert not leaked, f"exercises/{assignment}/{f} leaks solution/hidden-test lines: {leaked[:5]}"
 
 
+def _secret_blocks():
+    """Every solution block and hidden-test block (2+ non-empty lines), as stripped lines joined by newlines."""
+    blocks = []
+    for a in ASSIGNMENTS:
+        for name in g.notebooks(a):
+            nb = nbformat.read(os.path.join(g.ROOT, "solutions", a, name), as_version=4)
+            for c in nb.cells:
+                for rx in (g.SOLUTION_RE, g.HIDDEN_RE):
+                    for block in rx.findall(c.source):
+                        lines = [ln.strip() for ln in block.splitlines() if ln.strip()]
+                        if len(lines) >= 2 and len("".join(lines)) >= 40:
+                            blocks.append((f"{a}/{name}", "\n".join(lines)))
+    return blocks
+
+
 def test_built_book_has_no_solutions_or_hidden_tests():
+    """The book's chapters teach the same ideas, so single lines may coincide; a whole block may not."""
     build = os.path.join(g.ROOT, "_build", "html")
     if not os.path.isdir(build):
         pytest.skip("no _build/html (build the book first); exercises/ are checked above")
-    secrets = set().union(*(_secret_lines(a) for a in ASSIGNMENTS)) if ASSIGNMENTS else set()
+    blocks = _secret_blocks()
+    assert blocks, "found no solution blocks to look for: the check would be vacuous"
     for root, _, files in os.walk(build):
         for f in files:
             if not f.endswith((".html", ".ipynb", ".txt", ".md", ".js")):
                 continue
             raw = open(os.path.join(root, f), encoding="utf-8", errors="replace").read()
-            assert "BEGIN HIDDEN TESTS" not in raw and "### BEGIN SOLUTION" not in raw, f"{f} leaks markers"
+            # (the marker names themselves may appear: the instructor guide explains them)
             text = html.unescape(re.sub(r"<[^>]+>", "", raw))
-            lines = {ln.strip() for ln in text.splitlines()}
-            assert not (secrets & lines), f"_build/html/{f} leaks {sorted(secrets & lines)[:3]}"
+            text = "\n".join(ln.strip() for ln in text.splitlines() if ln.strip())
+            leaked = [where for where, block in blocks if block in text]
+            assert not leaked, f"_build/html/{f} contains whole solution/hidden-test blocks from {leaked[:3]}"
 
 
 # --- the instructor round trip ----------------------------------------------------------------------------
+
+# The round trip of all assignments takes about 5 min of wall time on an idle 2-core machine (about 5 min
+# of CPU in all); on a machine shared with other jobs it has taken 21 min. pyproject's 1200 s per-test
+# timeout would cut it off there, so the tests that build the fixture get more time.
+ROUND_TRIP_TIMEOUT = pytest.mark.timeout(3600)
+
 
 @pytest.fixture(scope="module")
 def trips(tmp_path_factory):
@@ -161,6 +185,7 @@ def _trip(trips, assignment):
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@ROUND_TRIP_TIMEOUT
 def test_exercises_equal_a_fresh_generate_assignment(trips, assignment):
     """exercises/<a> must be byte-for-byte what generate_assignment makes (nbgrader's output is deterministic)."""
     r = _trip(trips, assignment)
@@ -197,6 +222,7 @@ def _auto(r, student):
 
 @pytest.mark.parametrize("student", STUDENTS)
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@ROUND_TRIP_TIMEOUT
 def test_round_trip_scores(trips, assignment, student):
     r = _trip(trips, assignment)
     row = r["status"][student]
@@ -225,6 +251,7 @@ def test_round_trip_scores(trips, assignment, student):
         assert all(v is None for v in written.values()) and row["status"] == "needs_manual_grade", (written, row)
 
 
+@ROUND_TRIP_TIMEOUT
 def test_round_trip_total_time(trips):
     """Prints the per-assignment score table (run with -s to see it); the time is reported, not asserted."""
     lines = [f"{'assignment':<18}" + "".join(f"{s:>12}" for s in STUDENTS) + "   seconds"]

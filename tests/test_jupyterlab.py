@@ -190,22 +190,28 @@ def test_chapter_with_live_explorer(lab, browser):
         before = imgs.evaluate_all("els => els.map(e => e.src)")
         page.wait_for_timeout(1500)  # the plot is still when nobody touches it...
         assert imgs.evaluate_all("els => els.map(e => e.src)") == before, "plot changes on its own"
-        handle = widget.locator(".widget-slider .noUi-handle").first
+        slider = widget.locator(".widget-slider").first
+        handle, readout = slider.locator(".noUi-handle").first, slider.locator(".widget-readout").first
+        value_before = readout.inner_text()
+        moved = ("([els, before, readout, value]) => readout.textContent.trim() !== value.trim()"
+                 " && els.some((e, i) => e.src !== before[i])")
+        args = [imgs.element_handles(), before, readout.element_handle(), value_before]
+        widget.screenshot(path=str(_book.SCREENSHOTS / f"lab__{nb.stem}__explorer_before_slider.png"))
         handle.focus()
         for _ in range(3):
             page.keyboard.press("ArrowRight")
         try:
-            page.wait_for_function("([els, before]) => els.some((e, i) => e.src !== before[i])",
-                                   arg=[imgs.element_handles(), before], timeout=15_000)
+            page.wait_for_function(moved, arg=args, timeout=15_000)
         except Exception:  # keyboard did not move it: drag the handle like a mouse user
             box = handle.bounding_box()
             page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
             page.mouse.down()
             page.mouse.move(box["x"] + box["width"] / 2 + 60, box["y"] + box["height"] / 2, steps=5)
             page.mouse.up()
-            page.wait_for_function("([els, before]) => els.some((e, i) => e.src !== before[i])",
-                                   arg=[imgs.element_handles(), before], timeout=15_000)
-        print(f"{relpath}: {sliders.count()} slider(s); plot <img> src changed after moving a slider")
+            page.wait_for_function(moved, arg=args, timeout=15_000)
+        value_after = readout.inner_text()
+        print(f"{relpath}: {sliders.count()} slider(s); moved one from {value_before} to {value_after}, "
+              "and the plot <img> src changed")
         widget.screenshot(path=str(_book.SCREENSHOTS / f"lab__{nb.stem}__explorer_after_slider.png"))
         assert not external, f"JupyterLab made requests leaving the machine: {external}"
         assert not page_errors, f"page errors in JupyterLab: {page_errors}"
