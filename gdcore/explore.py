@@ -21,6 +21,7 @@ import base64
 import functools
 import html
 import io
+import itertools
 import tempfile
 import time
 from pathlib import Path
@@ -34,6 +35,7 @@ from PIL import Image as PILImage
 
 from . import _validate as v
 from . import explore_core as core
+from . import plot
 from . import schedules as _sched
 from .data import make_linear, quadratic, rosenbrock
 from .models import mlp
@@ -50,21 +52,7 @@ STATIC_DPI = 64
 _SLIDER = {"continuous_update": True, "style": {"description_width": "initial"}}
 
 
-# Only characters that common fonts carry (the media-control block U+23E9..23EF is often missing)
-_ICONS = {"fa fa-minus": "\u2212", "fa fa-fast-backward": "|\u25c0\u25c0", "fa fa-step-backward": "|\u25c0",
-          "fa fa-play fa-flip-horizontal": "\u25c0", "fa fa-pause": "||", "fa fa-play": "\u25b6",
-          "fa fa-step-forward": "\u25b6|", "fa fa-fast-forward": "\u25b6\u25b6|", "fa fa-plus": "+"}
-
-
-def _offline(text):
-    """Make matplotlib's jshtml player self-contained: drop its font-awesome CDN stylesheet and
-    draw the button icons with Unicode symbols instead."""
-    start = text.find('<link rel="stylesheet"')
-    if start != -1:
-        text = text[:start] + text[text.index(">", start) + 1:]
-    for cls, char in _ICONS.items():
-        text = text.replace(f'<i class="{cls}"></i>', f'<span aria-hidden="true">{char}</span>')
-    return text
+_PLAYERS = itertools.count(1)   # stable, unique ids for the static players on one page
 
 
 def _encode(canvas, palette=False):
@@ -243,7 +231,11 @@ class Explorer(widgets.VBox):
                     blit = _Blitter(fig, view)
                 writer.grab_frame(png=blit.render(full=full, palette=True))
             writer.finish()
-            player = _offline(path.read_text())
+            name = type(self).__name__.lower()
+            player = plot.offline_player(
+                path.read_text(), uid=f"{name}_{next(_PLAYERS)}",
+                alt=f"Frame of the {name} explorer; use the slider or buttons below to step through "
+                    f"{len(values)} precomputed settings")
         desc = self.controls[self.MAIN].description or self.MAIN
         note = (f"<p class='gd-explorer-note'><em>Static preview</em>: {len(values)} frames precomputed "
                 f"for <b>{desc}</b> from {_fmt(values[0])} to {_fmt(values[-1])}, the other settings "
