@@ -278,7 +278,7 @@ def round_trip(assignment, workdir):
                 f.write(nb if isinstance(nb, str) else nbformat.writes(nb))
             with open(os.path.join(d, "timestamp.txt"), "w") as f:
                 f.write("2026-01-15 12:00:00.000000 UTC")
-            broken.setdefault(s, {})[name] = br
+            broken.setdefault(s, {})[name] = br[s]
 
     # autograde, feedback and export through the wrapper that keeps "grading failed" distinct from 0
     grade_py = os.path.join(ROOT, "scripts", "grade.py")
