@@ -462,10 +462,11 @@ class _BSView(_View):
         parts = []
         for line, (ex, excess) in zip(self.lines, r.values()):
             line.set_data(ex, excess)
-            parts.append(f"{excess[-BS_N // 2:].mean():.1e}")
+            # mean over the last epoch: a fair "final" value whatever the number of steps per epoch
+            parts.append(f"{excess[np.asarray(ex) > (BS_EPOCHS - 1) * BS_N].mean():.1e}")
         self.title.set_text(f"B = {p['batch_size']}, η = {p['lr']:.3g}, "
                             f"equal compute: {BS_EPOCHS} epochs each\n"
-                            "final excess loss (full / mini-batch / per-sample): " + " / ".join(parts))
+                            "last-epoch mean excess loss (full / mini / per-sample): " + " / ".join(parts))
         return False
 
 
