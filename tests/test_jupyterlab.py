@@ -171,6 +171,37 @@ def _open_and_run_all(browser, lab, relpath: str, shot: str, run_timeout=420):
     return page, context, state, external, page_errors
 
 
+def _move_a_slider(page, widget, shot, relpath):
+    """Move the explorer's first slider with the keyboard (or the mouse) and check that its plot redraws."""
+    widget.scroll_into_view_if_needed()
+    imgs = widget.locator("img")
+    assert imgs.count() > 0, f"{shot}: the explorer shows no plot <img>"
+    before = imgs.evaluate_all("els => els.map(e => e.src)")
+    page.wait_for_timeout(1000)  # the plot is still when nobody touches it...
+    assert imgs.evaluate_all("els => els.map(e => e.src)") == before, f"{shot}: plot changes on its own"
+    slider = widget.locator(".widget-slider").first
+    handle, readout = slider.locator(".noUi-handle").first, slider.locator(".widget-readout").first
+    value_before = readout.inner_text()
+    moved = ("([els, before, readout, value]) => readout.textContent.trim() !== value.trim()"
+             " && els.some((e, i) => e.src !== before[i])")
+    args = [imgs.element_handles(), before, readout.element_handle(), value_before]
+    widget.screenshot(path=str(_book.SCREENSHOTS / f"lab__{shot}_before_slider.png"))
+    handle.focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    try:
+        page.wait_for_function(moved, arg=args, timeout=15_000)
+    except Exception:  # keyboard did not move it: drag the handle like a mouse user
+        box = handle.bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] / 2 + 60, box["y"] + box["height"] / 2, steps=5)
+        page.mouse.up()
+        page.wait_for_function(moved, arg=args, timeout=15_000)
+    print(f"{relpath} {shot}: moved a slider from {value_before} to {readout.inner_text()}; the plot redrew")
+    widget.screenshot(path=str(_book.SCREENSHOTS / f"lab__{shot}_after_slider.png"))
+
+
 def test_chapter_with_live_explorer(lab, browser):
     nb = _explorer_notebook()
     relpath = nb.relative_to(ROOT).as_posix()
@@ -180,39 +211,15 @@ def test_chapter_with_live_explorer(lab, browser):
         assert not errors, f"{relpath}: error outputs after Run All: {errors}"
         assert all(c["count"] is not None for c in state["cells"]), "some code cells did not run"
 
-        # A live explorer rendered: a slider in an output area, and its plot redraws when it moves.
+        # Every live explorer rendered: sliders in an output area, and its plot redraws when one moves.
         sliders = page.locator(".jp-OutputArea-output .widget-slider .noUi-handle")
         sliders.first.wait_for(state="attached", timeout=60_000)
-        widget = page.locator(".jp-OutputArea-output:has(.widget-slider)").first
-        widget.scroll_into_view_if_needed()
-        imgs = widget.locator("img")
-        assert imgs.count() > 0, "the explorer shows no plot <img>"
-        before = imgs.evaluate_all("els => els.map(e => e.src)")
-        page.wait_for_timeout(1500)  # the plot is still when nobody touches it...
-        assert imgs.evaluate_all("els => els.map(e => e.src)") == before, "plot changes on its own"
-        slider = widget.locator(".widget-slider").first
-        handle, readout = slider.locator(".noUi-handle").first, slider.locator(".widget-readout").first
-        value_before = readout.inner_text()
-        moved = ("([els, before, readout, value]) => readout.textContent.trim() !== value.trim()"
-                 " && els.some((e, i) => e.src !== before[i])")
-        args = [imgs.element_handles(), before, readout.element_handle(), value_before]
-        widget.screenshot(path=str(_book.SCREENSHOTS / f"lab__{nb.stem}__explorer_before_slider.png"))
-        handle.focus()
-        for _ in range(3):
-            page.keyboard.press("ArrowRight")
-        try:
-            page.wait_for_function(moved, arg=args, timeout=15_000)
-        except Exception:  # keyboard did not move it: drag the handle like a mouse user
-            box = handle.bounding_box()
-            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            page.mouse.down()
-            page.mouse.move(box["x"] + box["width"] / 2 + 60, box["y"] + box["height"] / 2, steps=5)
-            page.mouse.up()
-            page.wait_for_function(moved, arg=args, timeout=15_000)
-        value_after = readout.inner_text()
-        print(f"{relpath}: {sliders.count()} slider(s); moved one from {value_before} to {value_after}, "
-              "and the plot <img> src changed")
-        widget.screenshot(path=str(_book.SCREENSHOTS / f"lab__{nb.stem}__explorer_after_slider.png"))
+        widgets_ = page.locator(".jp-OutputArea-output:has(.widget-slider)")
+        n_explorers = widgets_.count()
+        if nb.name == "explorers.ipynb":
+            assert n_explorers >= 5, f"expected the five explorers on {relpath}, found {n_explorers}"
+        for k in range(n_explorers):
+            _move_a_slider(page, widgets_.nth(k), f"{nb.stem}__explorer{k + 1}", relpath)
         assert not external, f"JupyterLab made requests leaving the machine: {external}"
         assert not page_errors, f"page errors in JupyterLab: {page_errors}"
     finally:
