@@ -19,5 +19,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 export PATH="$VENV/bin:$PATH"
 export VIRTUAL_ENV="$VENV"
-# matplotlib must never try to open a window (CI and headless machines)
-export MPLBACKEND="${MPLBACKEND:-Agg}"
+# Do NOT export MPLBACKEND here: Jupyter kernels (book build, nbval, JupyterLab) inherit it, and with
+# MPLBACKEND=Agg plt.show() in a notebook displays nothing, so the book would lose its figures.
+# Headless matplotlib picks Agg by itself.
+unset MPLBACKEND

@@ -173,3 +173,17 @@ def test_page_weight(site):
     print(proc.stdout)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "largest pages" in proc.stdout
+
+
+@pytest.mark.parametrize("docname", [d for d in DOCNAMES if (_book.ROOT / f"{d}.ipynb").exists()])
+def test_every_figure_cell_shows_a_figure(site, docname):
+    """A cell that draws with plt.show() must leave an image in the page (a notebook kernel that inherits
+    MPLBACKEND=Agg, for example, silently drops every figure)."""
+    import nbformat
+
+    nb = nbformat.read(_book.ROOT / f"{docname}.ipynb", as_version=4)
+    n_fig_cells = sum(1 for c in nb.cells if c.cell_type == "code" and "plt.show()" in c.source)
+    html, _ = site
+    page = (html / f"{docname}.html").read_text(encoding="utf-8")
+    n_img = len(re.findall(r'<img[^>]+src="[^"]*_images/', page))
+    assert n_img >= n_fig_cells, f"{docname}: {n_fig_cells} cells call plt.show() but the page has {n_img} figures"
