@@ -25,9 +25,14 @@ def init(n_features, rng=0, scale=0.0):
         Standard deviation of the Gaussian initial weights (0 gives zeros, which is
         fine for a convex model).
     """
-    d = v.integer(n_features, "n_features", "linear.init", low=1)
-    scale = v.real(scale, "scale", "linear.init", low=0.0)
-    g = v.rng(rng, "rng", "linear.init")
+    return _init(n_features, rng, scale, "linear.init")
+
+
+def _init(n_features, rng, scale, func):
+    """``{"w": scale * N(0, I_d), "b": 0}``; shared by the linear and logistic models."""
+    d = v.integer(n_features, "n_features", func, low=1)
+    scale = v.real(scale, "scale", func, low=0.0)
+    g = v.rng(rng, "rng", func)
     return {"w": scale * g.standard_normal(d), "b": np.array(0.0)}
 
 

@@ -12,24 +12,21 @@ import numpy as np
 
 from .. import _validate as v
 from ..losses import _bce, _sigmoid
-from .linear import _check_params
+from .linear import _check_params, _init, _predict
 
 NAME = "logistic"
 
 
 def init(n_features, rng=0, scale=0.0):
     """Initial parameters ``{"w": (d,), "b": ()}`` (zeros unless ``scale`` > 0)."""
-    d = v.integer(n_features, "n_features", "logistic.init", low=1)
-    scale = v.real(scale, "scale", "logistic.init", low=0.0)
-    g = v.rng(rng, "rng", "logistic.init")
-    return {"w": scale * g.standard_normal(d), "b": np.array(0.0)}
+    return _init(n_features, rng, scale, "logistic.init")
 
 
 def logits(params, X):
     """Logits :math:`z = Xw + b`, shape (n,)."""
     p = _check_params(params, "logistic.logits")
     X = v.array(X, "X", "logistic.logits", ndim=2, shape=(None, p["w"].shape[0]))
-    return X @ p["w"] + p["b"]
+    return _predict(p, X)
 
 
 def predict(params, X):
