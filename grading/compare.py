@@ -143,7 +143,7 @@ def _ratio_note(wants, gots):
     if not ratios:
         return ""
     r = ratios[0]
-    if abs(r - 1) < 1e-6 or any(abs(q - r) > 1e-6 * max(1.0, abs(r)) for q in ratios):
+    if abs(r - 1) < 1e-6 or abs(r) < 1e-9 or any(abs(q - r) > 1e-6 * max(1.0, abs(r)) for q in ratios):
         return ""
     if len(wants) == 1:
         return f" Your value is {r:.4g} times the expected one."

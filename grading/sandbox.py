@@ -397,6 +397,16 @@ class SandboxKernelManager(AsyncKernelManager):
         self._watchdog.daemon = True
         self._watchdog.start()
 
+    async def _async_interrupt_kernel(self):
+        """Interrupt by message: a signal would reach bubblewrap, not the kernel inside the sandbox."""
+        if self.unsandboxed or not self.has_kernel:
+            return await super()._async_interrupt_kernel()
+        msg = self.session.msg("interrupt_request", content={})
+        self._connect_control_socket()
+        self.session.send(self._control_socket, msg)
+
+    interrupt_kernel = _async_interrupt_kernel
+
     def _watchdog_fire(self):
         self.report["killed_by_watchdog"] = True
         if self._lease is not None:
