@@ -15,6 +15,14 @@ OFF_LIMITS: dict[str, tuple[str, ...]] = {
         "gdcore.gradcheck.numerical_grad",
         "gdcore.gradcheck.check_grad",
     ),
+    "batch-gd": (),
+    "debugging": (),
+    "learning-rate": (),
+    "linear-regression": (),
+    "minibatch": (),
+    "momentum-adam": (),
+    "sgd": (),
+    "xor-mlp": (),
 }
 
 # Resource limits of one sandboxed kernel (bytes, counts, seconds). The per-cell time limit is nbgrader's
