@@ -23,7 +23,6 @@ import re
 import tokenize
 import uuid
 
-from nbconvert.preprocessors import Preprocessor
 from nbformat.notebooknode import from_dict
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
@@ -34,11 +33,10 @@ from .sandbox import SandboxKernelManager
 from .student import MIME
 
 HIDDEN_RE = re.compile(r"[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[ \t]*\n?", re.S)
-REPORT_DIR = ".gdgrade"
-
-
-def report_path(autograded_dir, notebook):
-    return os.path.join(autograded_dir, REPORT_DIR, notebook + ".json")
+def report_path(root, student, assignment, notebook):
+    """Where the verdicts and flags of one graded notebook are kept: outside autograded/, so that
+    generate_feedback (which copies that folder) never hands them to the student."""
+    return os.path.join(root, ".grading", "reports", student, assignment, notebook + ".json")
 
 
 def _meta(cell):
@@ -111,6 +109,11 @@ class Normalize(NbGraderPreprocessor):
                 self.log.warning("answer cell %r had lost its metadata: restored", gid)
                 cells[j].metadata["nbgrader"] = self._metadata(gid, src, grade, solution, task)
                 chosen[gid] = j
+
+        # every kept cell gets the instructor's nbgrader metadata back (grade, points, locked, ...), so no edit of
+        # a flag or of the points survives, and nbgrader's checksums agree
+        for gid, i in chosen.items():
+            cells[i].metadata["nbgrader"] = self._metadata(gid, src, grade, solution, task)
 
         # put back missing locked cells (setup and test cells)
         restored = {}
@@ -195,21 +198,41 @@ class SandboxedExecute(Execute):
         return super().preprocess_cell(cell, resources, index)
 
     def preprocess(self, nb, resources, km=None):
-        from nbclient.exceptions import DeadKernelError
+        from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
         self._gd_assignment = resources["nbgrader"]["assignment"]
         self._gd_km, self._gd_index = None, None
         info = resources.setdefault("gdgrade", {})
         try:
             nb, resources = super().preprocess(nb, resources, km=km)
-        except (DeadKernelError, RuntimeError) as exc:
-            if isinstance(exc, RuntimeError) and "Kernel died" not in str(exc) and "kernel" not in str(exc).lower():
+        except (DeadKernelError, CellTimeoutError, RuntimeError) as exc:
+            if isinstance(exc, RuntimeError) and not isinstance(exc, (DeadKernelError, CellTimeoutError)) \
+                    and "kernel" not in str(exc).lower():
                 raise
+            # a dead kernel (os._exit, a crash, a resource limit) or one that stopped answering (its own
+            # machinery broken from inside): the cells it did not finish score 0, the others keep their scores
             info["kernel_died"] = {"cell": self._gd_index, "error": f"{type(exc).__name__}: {exc}"[:300]}
-            self.log.warning("the kernel died at cell %s: %s", self._gd_index, exc)
+            self.log.warning("the kernel died or stopped responding at cell %s: %s", self._gd_index,
+                             str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            self._gd_unfinished(nb, self._gd_index)
+        finally:
+            if isinstance(self._gd_km, SandboxKernelManager):
+                self._gd_km.finish()
         km = self._gd_km
         info["sandbox"] = dict(km.report) if isinstance(km, SandboxKernelManager) else {"sandboxed": False}
         return nb, resources
+
+
+    @staticmethod
+    def _gd_unfinished(nb, index):
+        """The cell the kernel died in, and every later code cell, did not run: say so in their outputs."""
+        if index is None:
+            return
+        for cell in nb.cells[index:]:
+            if cell.cell_type == "code":
+                cell.outputs = [from_dict({"output_type": "error", "ename": "KernelStopped",
+                                           "evalue": "the kernel died or stopped responding before this cell finished",
+                                           "traceback": []})]
 
 
 # --- verdicts -------------------------------------------------------------------------------------------
@@ -229,6 +252,7 @@ STATIC_FLAGS = [
     (r"__import__|\bimportlib\b", "imports modules dynamically"),
     (r"\bos\s*\.\s*_exit\b|\bsys\s*\.\s*exit\b|\bquit\s*\(|\bexit\s*\(", "stops the kernel"),
     (r"\bos\s*\.\s*(remove|unlink|rename|replace|chmod|chown|symlink)\b|\bshutil\b", "changes files"),
+    (r"vnd\.gd-hands-on|publish_display_data", "publishes check results itself"),
     (r"\bsocket\b|\burllib\b|\brequests\b|\bhttp\.client\b", "uses the network"),
     (r"\b(np|numpy|math|gd|gdcore|scipy|IPython)\s*(\.\s*\w+\s*)+=(?!=)|\bsetattr\s*\(\s*(np|numpy|math|gd|gdcore)\b",
      "replaces a library function"),
@@ -237,8 +261,8 @@ STATIC_FLAGS = [
 
 def _code_without_comments(src):
     try:
-        toks = tokenize.generate_tokens(io.StringIO(src).readline)
-        return " ".join(t.string for t in toks if t.type != tokenize.COMMENT)
+        toks = [t for t in tokenize.generate_tokens(io.StringIO(src).readline) if t.type != tokenize.COMMENT]
+        return tokenize.untokenize(toks)
     except (tokenize.TokenError, IndentationError, SyntaxError):
         return src
 
@@ -300,17 +324,13 @@ class Verdict(NbGraderPreprocessor):
             flags.append(f"the kernel died during cell {died['cell'] + 1 if died['cell'] is not None else '?'} "
                          "(os._exit, a crash, or the memory or process limit)")
         report = {"notebook": nbg["notebook"], "sandboxed": bool(sandbox.get("sandboxed")),
-                  "verdicts": verdicts, "flags": flags[:50]}
+                  "uid": sandbox.get("uid"), "verdicts": verdicts, "flags": flags[:50]}
         info["report"] = report
-        path = report_path(self._autograded_dir(root, nbg), nbg["notebook"])
+        path = report_path(root, nbg["student"], nbg["assignment"], nbg["notebook"])
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w", encoding="utf-8") as f:
             json.dump(report, f, indent=1)
         return nb, resources
-
-    @staticmethod
-    def _autograded_dir(root, nbg):
-        return os.path.join(root, "autograded", nbg["student"], nbg["assignment"])
 
     def _decide(self, want, cell, died, index):
         if not want:
@@ -424,7 +444,7 @@ class LimitOutputBytes(NbGraderPreprocessor):
 
 # --- feedback -------------------------------------------------------------------------------------------
 
-class StripHiddenTests(Preprocessor):
+class StripHiddenTests(NbGraderPreprocessor):
     """Feedback shows the visible tests and every verdict, never the code of hidden tests."""
 
     def preprocess_cell(self, cell, resources, index):

@@ -45,7 +45,7 @@ def submission_status(gb, root, assignment, student):
         except Exception as exc:  # noqa: BLE001 - any unreadable notebook: JSON, schema, encoding
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             return FAILED, None, max_score, None, f"{nb.name}.ipynb is not a valid notebook ({first[:120]})"
-        rp = report_path(autograded_dir, nb.name)
+        rp = report_path(root, student, assignment, nb.name)
         if not os.path.isfile(os.path.join(autograded_dir, nb.name + ".ipynb")) or not os.path.isfile(rp):
             return FAILED, None, max_score, None, (
                 f"autograde of {nb.name}.ipynb did not finish; see the autograde log")

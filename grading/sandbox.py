@@ -388,6 +388,7 @@ class SandboxKernelManager(AsyncKernelManager):
               "--bounding-set=-all", "--no-new-privs", "--"] + inner
         kw = dict(kw)
         kw["env"] = {"PATH": "/usr/bin:/bin"}
+        kw["stdout"] = kw["stderr"] = subprocess.DEVNULL  # a student's prints to the real stderr go nowhere
         kw["cwd"] = self.conn_dir
         self.log.debug("sandboxed kernel: %s", " ".join(b))
         self.report["sandboxed"] = True
@@ -425,11 +426,13 @@ class SandboxKernelManager(AsyncKernelManager):
         try:
             await super()._async_shutdown_kernel(now=now, restart=restart)
         finally:
-            self._finish()
+            self.finish()
 
     shutdown_kernel = _async_shutdown_kernel  # nbclient awaits shutdown_kernel on an AsyncKernelManager
 
-    def _finish(self):
+    def finish(self):
+        """End the sandbox: every process under its uid killed, the uid and the shared directory released.
+        Idempotent; called on shutdown and, for a kernel that died on its own, by SandboxedExecute."""
         if self._watchdog is not None:
             self._watchdog.cancel()
         if self.audit is not None:
@@ -449,5 +452,6 @@ class SandboxKernelManager(AsyncKernelManager):
             await super()._async_cleanup_resources(restart=restart)
         except Exception:  # noqa: BLE001 - the directory may be gone already
             pass
+        self.finish()
 
     cleanup_resources = _async_cleanup_resources
