@@ -118,7 +118,7 @@ def round_trip(workdir, which=None, full_class_for=("gradients",)):
                 os.makedirs(d, exist_ok=True)
                 nb = st.notebook
                 with open(os.path.join(d, name), "w", encoding="utf-8") as f:
-                    f.write(nb if isinstance(nb, str) else nbformat.writes(nb))
+                    f.write(nb if isinstance(nb, str) else json.dumps(nb, indent=1))  # as saved, unvalidated
                 for fname, text in st.extra_files.items():
                     with open(os.path.join(d, fname), "w", encoding="utf-8") as f:
                         f.write(text)
