@@ -337,3 +337,55 @@ class adam(Optimizer):
 
 
 NAMES = ("sgd", "adagrad", "rmsprop", "adam")
+
+
+class adamw(Optimizer):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019), as in ``torch.optim.AdamW``.
+
+    The decay shrinks the parameters directly instead of entering the gradient, so it is not
+    rescaled by the adaptive denominator (compare ``adam(weight_decay=...)``, which is coupled
+    :math:`L_2` regularisation):
+
+    .. math::
+        g_t &= \\nabla J(\\theta_{t-1}) \\\\
+        m_t &= \\beta_1 m_{t-1} + (1-\\beta_1) g_t,\\qquad v_t = \\beta_2 v_{t-1} + (1-\\beta_2) g_t^2 \\\\
+        \\hat m_t &= m_t/(1-\\beta_1^t),\\qquad \\hat v_t = v_t/(1-\\beta_2^t) \\\\
+        \\theta_t &= (1 - \\eta_t\\lambda)\\,\\theta_{t-1} - \\eta_t\\, \\hat m_t/(\\sqrt{\\hat v_t} + \\epsilon)
+
+    Parameters
+    ----------
+    lr : float > 0 or schedule, default 1e-3
+    betas : pair of floats in [0, 1), default (0.9, 0.999)
+    eps : float >= 0, default 1e-8
+    weight_decay : float >= 0, :math:`\\lambda`, default 1e-2 (torch's default for AdamW)
+
+    State: ``step``, ``m`` and ``v`` (the same moments as :class:`adam`).
+    """
+
+    name = "adamw"
+    _hyper = ("betas", "eps", "weight_decay")
+    _buffers = ("m", "v")
+
+    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        self.lr = as_schedule(lr, "adamw")
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            v.fail("betas", "adamw", "a pair (beta1, beta2)", betas, TypeError)
+        b1 = v.real(betas[0], "betas", "adamw", low=0.0, high=1.0, high_open=True)
+        b2 = v.real(betas[1], "betas", "adamw", low=0.0, high=1.0, high_open=True)
+        self.betas = (b1, b2)
+        self.eps = v.real(eps, "eps", "adamw", low=0.0)
+        self.weight_decay = v.real(weight_decay, "weight_decay", "adamw", low=0.0)
+
+    def _leaf(self, p, g, bufs, lr, t, out):
+        m, vv = bufs
+        b1, b2 = self.betas
+        m *= b1
+        m += (1.0 - b1) * g
+        vv *= b2
+        vv += (1.0 - b2) * g * g
+        m_hat = m / (1.0 - b1 ** t)
+        v_hat = vv / (1.0 - b2 ** t)
+        np.subtract((1.0 - lr * self.weight_decay) * p, lr * m_hat / (np.sqrt(v_hat) + self.eps), out=out)
+
+
+NAMES = NAMES + ("adamw",)
