@@ -74,6 +74,7 @@ c.Verdict.source_directory = c.CourseDirectory.source_directory
 c.SandboxedExecute.cache_root = os.path.join(c.CourseDirectory.root, ".grading")
 # Feedback: hidden test code removed (their verdicts stay), maths rendered offline.
 c.GenerateFeedback.preprocessors = [StripHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.exporter_class = "grading.feedback.OfflineHTMLExporter"
 # `nbgrader export` writes a status column: graded / needs_manual_grade / flagged / FAILED, with reasons.
 c.ExportApp.plugin_class = "grading.report.StatusExportPlugin"
 

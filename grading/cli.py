@@ -122,14 +122,12 @@ def autograde(root, assignment, students=None, timeout=None, workers=None, log=p
 
 
 def feedback(root, assignment, students=None):
-    """nbgrader generate_feedback for every autograded student; maths typeset offline (no CDN)."""
-    from . import feedback as fb
-
+    """nbgrader generate_feedback for every autograded student (hidden tests removed, maths typeset offline:
+    see GenerateFeedback in nbgrader_config.py)."""
     out = {}
     for student in students or submitted_students(root, assignment):
         if os.path.isdir(os.path.join(root, "autograded", student, assignment)):
             out[student] = api(root).generate_feedback(assignment, student, force=True)
-            fb.make_offline(os.path.join(root, "feedback", student, assignment))
     return out
 
 

@@ -7,11 +7,12 @@ removed. The page then needs no script and no network at all.
 """
 from __future__ import annotations
 
-import glob
 import os
 import re
 import shutil
 import subprocess
+
+from nbconvert.exporters import HTMLExporter
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "typeset.js")
@@ -31,23 +32,29 @@ def mathjax_dir():
     return d
 
 
-def make_offline(folder):
-    """Typeset every feedback page under folder in place and drop the CDN script."""
-    pages = sorted(glob.glob(os.path.join(folder, "*.html")))
-    if not pages:
-        return []
+def typeset_html(html):
+    """The page with its maths typeset into SVG and no CDN script."""
+    import tempfile
+
     node = shutil.which("node")
     if node is None:
         raise OfflineFeedbackError("Node.js is needed to typeset feedback offline (Debian: apt-get install nodejs)")
-    for page in pages:
-        with open(page, encoding="utf-8") as f:
-            html = f.read()
-        html = CONFIG_RE.sub("", CDN_RE.sub("", html))
-        tmp = page + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
+    html = CONFIG_RE.sub("", CDN_RE.sub("", html))
+    with tempfile.TemporaryDirectory(prefix="gdgrade-typeset-") as d:
+        src, dst = os.path.join(d, "in.html"), os.path.join(d, "out.html")
+        with open(src, "w", encoding="utf-8") as f:
             f.write(html)
-        p = subprocess.run([node, SCRIPT, mathjax_dir(), tmp, page], capture_output=True, text=True, timeout=300)
-        os.remove(tmp)
+        p = subprocess.run([node, SCRIPT, mathjax_dir(), src, dst], capture_output=True, text=True, timeout=300)
         if p.returncode != 0:
-            raise OfflineFeedbackError(f"typesetting {page} failed: {p.stderr.strip()[-500:]}")
-    return pages
+            raise OfflineFeedbackError(f"typesetting feedback failed: {p.stderr.strip()[-500:]}")
+        with open(dst, encoding="utf-8") as f:
+            return f.read()
+
+
+class OfflineHTMLExporter(HTMLExporter):
+    """nbgrader's feedback exporter (HTMLExporter, 'feedback' template) whose pages need no network:
+    set as ``c.GenerateFeedback.exporter_class`` so that ``nbgrader generate_feedback`` itself uses it."""
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        output, resources = super().from_notebook_node(nb, resources, **kw)
+        return typeset_html(output), resources

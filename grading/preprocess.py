@@ -20,6 +20,7 @@ import io
 import json
 import os
 import re
+import textwrap
 import tokenize
 import uuid
 
@@ -384,8 +385,9 @@ class Verdict(NbGraderPreprocessor):
                                    "data": {"text/plain": f"\u2713 all {n} checks passed"}}))
         else:
             message = message[: self.max_message]
+            lines = textwrap.wrap(f"CheckFailed: {message}", 100, break_long_words=True) or ["CheckFailed"]
             keep.append(from_dict({"output_type": "error", "ename": "CheckFailed", "evalue": message,
-                                   "traceback": [f"CheckFailed: {message}"]}))
+                                   "traceback": ["\n".join(lines)]}))
         return keep
 
 

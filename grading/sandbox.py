@@ -120,6 +120,18 @@ def _stub_functions(path, names, qualname_of, assignment):
     return found
 
 
+def library_hash():
+    """Hash of the gdcore and grading sources (computed once per grading process)."""
+    import gdcore
+
+    import grading
+
+    if not hasattr(library_hash, "value"):
+        library_hash.value = _tree_hash([os.path.dirname(os.path.abspath(gdcore.__file__)),
+                                         os.path.dirname(os.path.abspath(grading.__file__))])
+    return library_hash.value
+
+
 def sanitised_library(assignment, cache_root):
     """A directory holding a copy of gdcore without this assignment's off-limits code, and grading.
 
@@ -131,7 +143,7 @@ def sanitised_library(assignment, cache_root):
 
     gd_src = os.path.dirname(os.path.abspath(gdcore.__file__))
     gr_src = os.path.dirname(os.path.abspath(grading.__file__))
-    key = f"{assignment}-{_tree_hash([gd_src, gr_src])}"
+    key = f"{assignment}-{library_hash()}"
     dest = os.path.join(cache_root, "lib", key)
     if os.path.isdir(dest):
         return dest
