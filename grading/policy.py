@@ -24,7 +24,9 @@ OFF_LIMITS: dict[str, tuple[str, ...]] = {
         "gdcore.losses.mse",
     ),
     "debugging": (),
-    "learning-rate": (),
+    "learning-rate": (
+        "gdcore.explore_core.regime",
+    ),
     "linear-regression": (),
     "minibatch": (),
     "momentum-adam": (),
