@@ -39,7 +39,14 @@ OFF_LIMITS: dict[str, tuple[str, ...]] = {
     "learning-rate": (
         "gdcore.explore_core.regime",
     ),
-    "linear-regression": (),
+    "linear-regression": (
+        "gdcore.train.fit",
+        "gdcore.train.minimize",
+        "gdcore.explore_core.linear_sgd",
+        "gdcore.explore_core.linear_loss",
+        "gdcore.models.linear.loss_and_grad",
+        "gdcore.losses.mse",
+    ),
     "minibatch": (),
     "momentum-adam": (),
     "sgd": (),
