@@ -21,7 +21,14 @@ OFF_LIMITS: dict[str, tuple[str, ...]] = {
     "linear-regression": (),
     "minibatch": (),
     "momentum-adam": (),
-    "sgd": (),
+    "sgd": (
+        "gdcore.losses.mse",
+        "gdcore.models.linear.loss_and_grad",
+        "gdcore.gradcheck.numerical_grad",
+        "gdcore.train.fit",
+        "gdcore.train.minimize",
+        "gdcore.explore_core.linear_sgd",
+    ),
     "xor-mlp": (),
 }
 
