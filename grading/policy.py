@@ -19,7 +19,11 @@ OFF_LIMITS: dict[str, tuple[str, ...]] = {
     "debugging": (),
     "learning-rate": (),
     "linear-regression": (),
-    "minibatch": (),
+    "minibatch": (
+        "gdcore.models.linear.loss_and_grad",
+        "gdcore.gradcheck.numerical_grad",
+        "gdcore.explore_core.linear_sgd",
+    ),
     "momentum-adam": (),
     "sgd": (
         "gdcore.losses.mse",
