@@ -24,7 +24,11 @@ OFF_LIMITS: dict[str, tuple[str, ...]] = {
         "gdcore.gradcheck.numerical_grad",
         "gdcore.explore_core.linear_sgd",
     ),
-    "momentum-adam": (),
+    "momentum-adam": (
+        "gdcore.train.minimize",
+        "gdcore.train.fit",
+        "gdcore.explore_core.run_2d",
+    ),
     "sgd": (
         "gdcore.losses.mse",
         "gdcore.models.linear.loss_and_grad",
