@@ -47,10 +47,36 @@ OFF_LIMITS: dict[str, tuple[str, ...]] = {
         "gdcore.models.linear.loss_and_grad",
         "gdcore.losses.mse",
     ),
-    "minibatch": (),
-    "momentum-adam": (),
-    "sgd": (),
-    "xor-mlp": (),
+    "minibatch": (
+        "gdcore.models.linear.loss_and_grad",
+        "gdcore.gradcheck.numerical_grad",
+        "gdcore.explore_core.linear_sgd",
+    ),
+    "momentum-adam": (
+        "gdcore.train.minimize",
+        "gdcore.train.fit",
+        "gdcore.explore_core.run_2d",
+    ),
+    "sgd": (
+        "gdcore.losses.mse",
+        "gdcore.models.linear.loss_and_grad",
+        "gdcore.gradcheck.numerical_grad",
+        "gdcore.train.fit",
+        "gdcore.train.minimize",
+        "gdcore.explore_core.linear_sgd",
+    ),
+    "xor-mlp": (
+        "gdcore.losses.bce_with_logits",
+        "gdcore.losses._bce",
+        "gdcore.models.logistic.loss_and_grad",
+        "gdcore.models.mlp.logits",
+        "gdcore.models.mlp._forward",
+        "gdcore.models.mlp.loss_and_grad",
+        "gdcore.train.fit",
+        "gdcore.train.minimize",
+        "gdcore.explore_core.xor_run",
+        "gdcore.explore_core.xor_continue",
+    ),
 }
 
 # Resource limits of one sandboxed kernel (bytes, counts, seconds). The per-cell time limit is nbgrader's
