@@ -121,14 +121,21 @@ def autograde(root, assignment, students=None, timeout=None, workers=None, log=p
     return results
 
 
-def feedback(root, assignment, students=None):
-    """nbgrader generate_feedback for every autograded student (hidden tests removed, maths typeset offline:
-    see GenerateFeedback in nbgrader_config.py)."""
-    out = {}
-    for student in students or submitted_students(root, assignment):
-        if os.path.isdir(os.path.join(root, "autograded", student, assignment)):
-            out[student] = api(root).generate_feedback(assignment, student, force=True)
-    return out
+def _feedback_one(root, assignment, student):
+    return student, api(root).generate_feedback(assignment, student, force=True)
+
+
+def feedback(root, assignment, students=None, workers=None):
+    """nbgrader generate_feedback for every autograded student, in parallel (hidden tests removed, maths
+    typeset offline: see GenerateFeedback in nbgrader_config.py)."""
+    todo = [s for s in students or submitted_students(root, assignment)
+            if os.path.isdir(os.path.join(root, "autograded", s, assignment))]
+    workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
+    if workers == 1:
+        return dict(_feedback_one(root, assignment, s) for s in todo)
+    ctx = multiprocessing.get_context("fork")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        return dict(f.result() for f in [pool.submit(_feedback_one, root, assignment, s) for s in todo])
 
 
 def status_rows(root, assignments=None, students=None):
@@ -180,7 +187,7 @@ def main(argv=None):
     if args.cmd in ("autograde", "all"):
         autograde(root, args.assignment, args.student, args.timeout, args.workers)
     if args.cmd in ("feedback", "all"):
-        feedback(root, args.assignment, args.student)
+        feedback(root, args.assignment, args.student, args.workers)
     table = status_rows(root, args.assignment if args.cmd == "export" else [args.assignment],
                         None if args.cmd == "export" else args.student)
     print_table(table)

@@ -57,7 +57,9 @@ def _encode(value, depth):
         return {"t": "none"}
     if isinstance(value, str):
         return {"t": "str", "v": value[:2000]}
-    if isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
+    if isinstance(value, (bool, np.bool_)):
+        return {"t": "bool", "v": bool(value)}
+    if isinstance(value, (int, float, np.integer, np.floating)):
         return {"t": "num", "v": _num(value)}
     if isinstance(value, np.ndarray):
         if value.size > MAX_ELEMENTS:
@@ -76,6 +78,14 @@ def _encode(value, depth):
                 return {"t": "other", "type": type(value).__name__, "note": "too large"}
             return {"t": "array", "shape": [len(items)], "dtype": type(value).__name__,
                     "v": [_num(v) for v in items]}
+        if items and all(isinstance(v, (list, tuple)) for v in items):
+            try:  # a rectangular nested list of numbers is an array
+                arr = np.array(value, dtype=np.float64)
+            except (ValueError, TypeError):
+                arr = None
+            if arr is not None and arr.size <= MAX_ELEMENTS:
+                return {"t": "array", "shape": [int(s) for s in arr.shape], "dtype": "list",
+                        "v": [_num(v) for v in arr.reshape(-1).tolist()]}
         return {"t": "seq", "v": [_encode(v, depth + 1) for v in items[:1000]]}
     if hasattr(value, "__float__") and not hasattr(value, "__len__"):
         return {"t": "num", "v": _num(value), "type": type(value).__name__}
@@ -96,6 +106,14 @@ def _fmt(x):
     return f"{x:.6g}"
 
 
+def _fmt_pair(w, g):
+    """Both numbers with enough digits to show that they differ."""
+    a, b = _fmt(w), _fmt(g)
+    if a == b and not isinstance(w, str) and not isinstance(g, str):
+        a, b = repr(float(w)), repr(float(g))
+    return a, b
+
+
 def _fmt_list(vals):
     shown = ", ".join(_fmt(v) for v in vals[:SHOW])
     return "[" + shown + (", ..." if len(vals) > SHOW else "") + "]"
@@ -114,6 +132,8 @@ def _describe(tree):
     t = tree.get("t")
     if t == "num":
         return "a number"
+    if t == "bool":
+        return "True or False"
     if t == "array":
         return f"an array of shape {tuple(tree['shape'])}"
     if t == "seq":
@@ -145,8 +165,11 @@ def _ratio_note(wants, gots):
     r = ratios[0]
     if abs(r - 1) < 1e-6 or abs(r) < 1e-9 or any(abs(q - r) > 1e-6 * max(1.0, abs(r)) for q in ratios):
         return ""
-    if len(wants) == 1:
-        return f" Your value is {r:.4g} times the expected one."
+    nice = min(abs(r - round(r)), abs(1 / r - round(1 / r))) < 1e-6 and (abs(round(r)) >= 2 or abs(
+        round(1 / r)) >= 2 or abs(r + 1) < 1e-6)
+    if len(ratios) == 1:
+        # one number: a ratio means something only when it is a telling one (2x, 1/n, a sign flip...)
+        return f" Your value is {r:.4g} times the expected one." if nice else ""
     return f" Every entry is {r:.4g} times the expected one."
 
 
@@ -163,8 +186,16 @@ def compare(want, got, rtol=1e-7, atol=1e-10, reveal=True, _path=""):
     if tw == "array" and tg == "num" and want.get("shape") == []:
         want = {"t": "num", "v": want["v"][0]}
         tw = "num"
+    if {tw, tg} == {"bool", "num"}:  # True for 1 and False for 0 are fine
+        want, got = ({"t": "num", "v": float(x["v"])} for x in (want, got))
+        tw = tg = "num"
     if tw != tg:
         return False, f"expected {_describe(want)}{where}, got {_describe(got)}."
+    if tw == "bool":
+        if want["v"] == got["v"]:
+            return True, ""
+        return False, (f"expected {want['v']}{where}, got {got['v']}." if reveal
+                       else f"got {got['v']}{where}, which is not right.")
     if tw == "none":
         return True, ""
     if tw == "str":
@@ -185,8 +216,9 @@ def compare(want, got, rtol=1e-7, atol=1e-10, reveal=True, _path=""):
         diff = abs(gf - wf) if math.isfinite(gf) and math.isfinite(wf) else float("inf")
         rel = diff / abs(wf) if wf else float("inf")
         size = f"off by {_fmt(diff)}" + (f" ({rel:.2g} relative error)" if wf and math.isfinite(rel) else "")
-        head = (f"expected {_fmt(w)}{where}, got {_fmt(g)}: {size}." if reveal
-                else f"got {_fmt(g)}{where}, {size} from the expected value.")
+        fw, fg = _fmt_pair(w, g)
+        head = (f"expected {fw}{where}, got {fg}: {size}." if reveal
+                else f"got {fg}{where}, {size} from the expected value.")
         return False, head + _ratio_note([w], [g])
     if tw == "array":
         if want["shape"] != got["shape"]:
@@ -210,8 +242,8 @@ def compare(want, got, rtol=1e-7, atol=1e-10, reveal=True, _path=""):
         msg = f"{len(bad)} of {len(wv)} entries differ{where}; the largest difference, {_fmt(diffs[k])}, is at " \
               f"index {idx}"
         if reveal:
-            msg += f" (expected {_fmt(wv[worst])}, got {_fmt(gv[worst])}). Expected {_fmt_list(wv)}, " \
-                   f"got {_fmt_list(gv)}."
+            fw, fg = _fmt_pair(wv[worst], gv[worst])
+            msg += f" (expected {fw}, got {fg}). Expected {_fmt_list(wv)}, got {_fmt_list(gv)}."
         else:
             msg += f" (got {_fmt(gv[worst])}). Got {_fmt_list(gv)}."
         return False, msg + _ratio_note(wv, gv)

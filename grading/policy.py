@@ -1,7 +1,7 @@
 """What each assignment forbids, and the sandbox's limits. One table, read by the student side and the grader.
 
-OFF_LIMITS maps an assignment to the gdcore functions that compute what that assignment asks students to
-write. In JupyterLab, ``grading.student.use_assignment`` makes them raise ``OffLimitsError`` (so students learn
+OFF_LIMITS maps an assignment to the gdcore functions and classes that compute what that assignment asks
+students to write (a re-exported name such as gdcore.fit means the object itself, wherever it is defined). In JupyterLab, ``grading.student.use_assignment`` makes them raise ``OffLimitsError`` (so students learn
 it before they submit); in the grading sandbox the kernel sees a copy of gdcore in which their bodies are
 replaced by that same raise, so no alias, wrapper or other gdcore function can reach the real code. Each
 assignment's instructions list them (a test checks that).
@@ -38,6 +38,9 @@ OFF_LIMITS: dict[str, tuple[str, ...]] = {
     ),
     "learning-rate": (
         "gdcore.explore_core.regime",
+        "gdcore.schedules.step_decay",
+        "gdcore.schedules.inverse_time",
+        "gdcore.schedules.get",
     ),
     "linear-regression": (
         "gdcore.train.fit",
@@ -53,6 +56,8 @@ OFF_LIMITS: dict[str, tuple[str, ...]] = {
         "gdcore.explore_core.linear_sgd",
     ),
     "momentum-adam": (
+        "gdcore.optim.sgd",
+        "gdcore.optim.adam",
         "gdcore.train.minimize",
         "gdcore.train.fit",
         "gdcore.explore_core.run_2d",

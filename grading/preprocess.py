@@ -349,7 +349,8 @@ class Verdict(NbGraderPreprocessor):
                 if isinstance(rec, dict) and isinstance(rec.get("name"), str):
                     got.setdefault(rec["name"], []).append(rec)
             elif out.get("output_type") == "error":
-                errors.append(f"{out.get('ename', 'Error')}: {str(out.get('evalue', ''))[:400]}")
+                evalue = str(out.get("evalue", "")).strip()[:400]
+                errors.append(f"{out.get('ename', 'Error')}" + (f": {evalue}" if evalue else ""))
         for rec in want:
             name = rec["name"]
             mine = got.get(name, [])
@@ -367,7 +368,10 @@ class Verdict(NbGraderPreprocessor):
             g = mine[0].get("got")
             if not isinstance(g, dict):
                 return False, f"{label}: the result could not be read", len(want)
-            ok, msg = compare.compare(rec["got"], g, rec["rtol"], rec["atol"], reveal=bool(rec.get("visible")))
+            # a visible check is graded against its stated expected value (as the student saw it in
+            # JupyterLab), a hidden one against the instructor's result; both come from the trusted run
+            target = rec["expected"] if rec.get("visible") and isinstance(rec.get("expected"), dict) else rec["got"]
+            ok, msg = compare.compare(target, g, rec["rtol"], rec["atol"], reveal=bool(rec.get("visible")))
             if not ok:
                 hint = f" Hint: {rec['hint']}" if rec.get("hint") else ""
                 return False, f"{label}: {msg}{hint}", len(want)

@@ -100,24 +100,46 @@ def _tree_hash(paths):
     return h.hexdigest()[:16]
 
 
-def _stub_functions(path, names, qualname_of, assignment):
-    """Rewrite the module at path so the top-level functions in names raise OffLimitsError."""
+def _stub_definitions(path, names, qualname_of, assignment):
+    """Rewrite the module at path so that its top-level functions and classes in names raise OffLimitsError
+    (a class on instantiation). Docstrings and base classes stay; decorators go (a dataclass decorator would
+    write a working __init__ back)."""
     from .student import off_limits_message
 
     with open(path, encoding="utf-8") as f:
         tree = ast.parse(f.read())
     found = set()
     for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in names:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in names:
             found.add(node.name)
             msg = off_limits_message(qualname_of[node.name], assignment)
             doc = ast.get_docstring(node)
-            body = ast.parse(f"from grading.student import OffLimitsError\nraise OffLimitsError({msg!r})").body
+            raise_ = f"from grading.student import OffLimitsError\nraise OffLimitsError({msg!r})"
+            if isinstance(node, ast.ClassDef):
+                body = ast.parse("def __init__(self, *args, **kwargs):\n" +
+                                 "\n".join("    " + ln for ln in raise_.splitlines())).body
+            else:
+                body = ast.parse(raise_).body
             node.body = ([ast.Expr(ast.Constant(doc))] if doc else []) + body
             node.decorator_list = []
     with open(path, "w", encoding="utf-8") as f:
         f.write(ast.unparse(ast.fix_missing_locations(tree)) + "\n")
     return found
+
+
+def _defining(qualname):
+    """(defining module, name there) of an off-limits gdcore name, following re-exports such as gdcore.fit."""
+    import importlib
+
+    module, attr = qualname.rsplit(".", 1)
+    try:
+        obj = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"grading/policy.py names {qualname}, which does not exist") from exc
+    defining = getattr(obj, "__module__", None) or module
+    if not defining.startswith("gdcore"):
+        raise ValueError(f"grading/policy.py names {qualname}, which is not defined in gdcore ({defining})")
+    return defining, getattr(obj, "__name__", attr)
 
 
 def library_hash():
@@ -155,22 +177,24 @@ def sanitised_library(assignment, cache_root):
     for name in ("__init__.py", "student.py", "compare.py", "policy.py", "boot.py"):
         shutil.copy(os.path.join(gr_src, name), os.path.join(tmp, "grading", name))
     by_module = {}
-    for qualname in policy.off_limits(assignment):
-        module, attr = qualname.rsplit(".", 1)
-        by_module.setdefault(module, {})[attr] = qualname
-    for module, attrs in by_module.items():
-        rel = module.split(".")
-        path = os.path.join(tmp, *rel) + ".py"
-        if not os.path.isfile(path):
-            path = os.path.join(tmp, *rel, "__init__.py")
-        names = set(attrs) | {"_" + a for a in attrs}
-        qualname_of = {**attrs, **{"_" + a: q for a, q in attrs.items()}}
-        found = _stub_functions(path, names, qualname_of, assignment)
-        missing = set(attrs) - found
-        if missing:
-            shutil.rmtree(tmp)
-            raise ValueError(f"policy.OFF_LIMITS[{assignment!r}] names {sorted(missing)} in {module}, which "
-                             "defines no such top-level function")
+    try:
+        for qualname in policy.off_limits(assignment):
+            module, attr = _defining(qualname)
+            by_module.setdefault(module, {})[attr] = qualname
+        for module, attrs in by_module.items():
+            rel = module.split(".")
+            path = os.path.join(tmp, *rel) + ".py"
+            if not os.path.isfile(path):
+                path = os.path.join(tmp, *rel, "__init__.py")
+            names = set(attrs) | {"_" + a for a in attrs}
+            qualname_of = {**attrs, **{"_" + a: q for a, q in attrs.items()}}
+            missing = set(attrs) - _stub_definitions(path, names, qualname_of, assignment)
+            if missing:
+                raise ValueError(f"policy.OFF_LIMITS[{assignment!r}] names {sorted(missing)} in {module}, which "
+                                 "defines no such top-level function or class")
+    except Exception:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     # a matplotlib font cache, so each kernel does not rebuild it
     mpl = os.path.join(tmp, "mplconfig")
     os.makedirs(mpl)

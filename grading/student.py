@@ -60,7 +60,8 @@ def check(name, got, expected=_MISSING, *, rtol=1e-7, atol=1e-10, hint=""):
     if expected is _MISSING:
         _publish(record, f"recorded: {name}")
         return
-    ok, message = _compare.compare(_compare.encode(expected), record["got"], rtol, atol)
+    record["expected"] = _compare.encode(expected)
+    ok, message = _compare.compare(record["expected"], record["got"], rtol, atol)
     _publish(record, ("\u2713 " if ok else "\u2717 ") + str(name))
     if not ok:
         raise CheckFailed(f"{name}: {message}" + (f" Hint: {hint}" if hint else ""))
@@ -85,11 +86,20 @@ def use_assignment(assignment):
     The grader enforces the same list in its sandbox (there the functions' code is not even present); this
     call only lets you find out before you submit.
     """
+    import sys
+
     names = _policy.off_limits(assignment)
     for qualname in names:
         module_name, attr = qualname.rsplit(".", 1)
-        module = importlib.import_module(module_name)
-        for a in (attr, "_" + attr):
-            if hasattr(module, a):
-                setattr(module, a, _blocked(qualname, assignment))
+        obj = getattr(importlib.import_module(module_name), attr)
+        defining = sys.modules.get(getattr(obj, "__module__", ""), None)
+        twin = getattr(defining, "_" + getattr(obj, "__name__", attr), None) if defining else None
+        targets = [o for o in (obj, twin) if o is not None]
+        # every name it is known by in any loaded gdcore module (gdcore.fit is gdcore.train.fit)
+        for mod_name, mod in list(sys.modules.items()):
+            if mod is None or not (mod_name == "gdcore" or mod_name.startswith("gdcore.")):
+                continue
+            for key, value in list(vars(mod).items()):
+                if any(value is t for t in targets):
+                    setattr(mod, key, _blocked(qualname, assignment))
     return names
