@@ -65,6 +65,6 @@ def test_no_generated_files_are_tracked():
     if tracked.returncode != 0:      # not a git checkout (e.g. an exported tarball): nothing to check
         return
     bad = [f for f in tracked.stdout.splitlines()
-           if re.search(r"(^|/)(_build|_vendor|submitted|autograded|feedback|\.ipynb_checkpoints|__pycache__)/"
-                        r"|gradebook\.db$|\.pyc$", f)]
+           if re.search(r"(^|/)(_build|_vendor|_vendor_grading|\.grading|submitted|autograded|feedback|downloaded|"
+                        r"\.ipynb_checkpoints|__pycache__)/|gradebook\.db$|grades[^/]*\.csv$|\.pyc$", f)]
     assert not bad, f"generated files tracked in git: {bad[:10]}"
