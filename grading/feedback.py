@@ -32,23 +32,36 @@ def mathjax_dir():
     return d
 
 
+class _Typesetter:
+    """One Node.js process per grading process, reused for every page (loading MathJax is most of the cost)."""
+
+    proc = None
+
+    @classmethod
+    def page(cls, html):
+        import json
+
+        if cls.proc is None or cls.proc.poll() is not None:
+            node = shutil.which("node")
+            if node is None:
+                raise OfflineFeedbackError("Node.js is needed to typeset feedback offline (apt-get install nodejs)")
+            cls.proc = subprocess.Popen([node, SCRIPT, mathjax_dir(), "--serve"], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True, encoding="utf-8")
+        cls.proc.stdin.write(json.dumps({"html": html}) + "\n")
+        cls.proc.stdin.flush()
+        line = cls.proc.stdout.readline()
+        if not line:
+            cls.proc = None
+            raise OfflineFeedbackError("the typesetting process stopped")
+        out = json.loads(line)
+        if "error" in out:
+            raise OfflineFeedbackError(f"typesetting feedback failed: {out['error'][-500:]}")
+        return out["html"]
+
+
 def typeset_html(html):
     """The page with its maths typeset into SVG and no CDN script."""
-    import tempfile
-
-    node = shutil.which("node")
-    if node is None:
-        raise OfflineFeedbackError("Node.js is needed to typeset feedback offline (Debian: apt-get install nodejs)")
-    html = CONFIG_RE.sub("", CDN_RE.sub("", html))
-    with tempfile.TemporaryDirectory(prefix="gdgrade-typeset-") as d:
-        src, dst = os.path.join(d, "in.html"), os.path.join(d, "out.html")
-        with open(src, "w", encoding="utf-8") as f:
-            f.write(html)
-        p = subprocess.run([node, SCRIPT, mathjax_dir(), src, dst], capture_output=True, text=True, timeout=300)
-        if p.returncode != 0:
-            raise OfflineFeedbackError(f"typesetting feedback failed: {p.stderr.strip()[-500:]}")
-        with open(dst, encoding="utf-8") as f:
-            return f.read()
+    return _Typesetter.page(CONFIG_RE.sub("", CDN_RE.sub("", html)))
 
 
 class OfflineHTMLExporter(HTMLExporter):
