@@ -101,6 +101,27 @@ def _replace_stub(src, body):
     return src[:m.start()] + "\n".join(indent + ln for ln in body.splitlines()) + src[m.end():]
 
 
+def answered(source, release, stub_ids=(), body=None, written=True):
+    """The release filled in as a student who knows the solution would, except the answers in stub_ids: left
+    as the stub, or with `body` in place of the stub."""
+    src_by_id = {nbmeta(c)["grade_id"]: c for c in source.cells if nbmeta(c)}
+    nb = copy.deepcopy(release)
+    for c in nb.cells:
+        gid = nbmeta(c).get("grade_id")
+        s = src_by_id.get(gid)
+        if s is None:
+            continue
+        if is_answer(c):
+            if gid in stub_ids:
+                if body is not None:
+                    c.source = _replace_stub(c.source, body)
+            else:
+                c.source = strip_solution(s.source)
+        elif is_written(c) and written:
+            c.source = strip_solution(s.source)
+    return nb
+
+
 @dataclass
 class Student:
     name: str
@@ -127,21 +148,7 @@ def build_class(source, release, assignment, delegations=None, with_timeout=Fals
     src_by_id = {nbmeta(c)["grade_id"]: c for c in source.cells if nbmeta(c)}
 
     def student(stub_ids=(), body=None, written=True):
-        nb = copy.deepcopy(release)
-        for c in nb.cells:
-            gid = nbmeta(c).get("grade_id")
-            s = src_by_id.get(gid)
-            if s is None:
-                continue
-            if is_answer(c):
-                if gid in stub_ids:
-                    if body is not None:
-                        c.source = _replace_stub(c.source, body)
-                else:
-                    c.source = strip_solution(s.source)
-            elif is_written(c) and written:
-                c.source = strip_solution(s.source)
-        return nb
+        return answered(source, release, stub_ids, body, written)
 
     def idx(nb, gid):
         return next(i for i, c in enumerate(nb.cells) if nbmeta(c).get("grade_id") == gid)

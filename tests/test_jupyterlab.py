@@ -44,7 +44,9 @@ NB_STATE_JS = """() => {
     const outputs = m.outputs ? m.outputs.toJSON() : [];
     cells.push({count: m.executionCount, source: m.sharedModel.getSource().slice(0, 200),
                 nbgrader: (m.getMetadata && m.getMetadata('nbgrader')) || null,
-                errors: outputs.filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue)});
+                errors: outputs.filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue),
+                texts: outputs.filter(o => o.output_type !== 'error')
+                              .map(o => String(o.text || (o.data && o.data['text/plain']) || ''))});
   }
   return {path: panel.context.path, kernel: kernel ? kernel.status : 'none',
           busy: panel.content.widgets.some(c => c.model.type === 'code' && c.promptNode &&
@@ -82,6 +84,15 @@ def lab(tmp_path_factory):
     shutil.copytree(ROOT / "book", served / "book", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     exercise = _first_exercise()
     shutil.copytree(exercise.parent, served / "exercises" / exercise.parent.name)
+    # a student's gradients notebook: everything answered, the last answer wrong in a plain way
+    import nbformat
+
+    from grading import synthetic
+    src = nbformat.read(ROOT / "solutions" / "gradients" / "gradients.ipynb", as_version=4)
+    rel = nbformat.read(ROOT / "exercises" / "gradients" / "gradients.ipynb", as_version=4)
+    wrong = synthetic.answered(src, rel, ["numerical_grad_answer"], "return np.zeros(2)  # wrong on purpose")
+    (served / "exercises" / "student").mkdir(parents=True)
+    nbformat.write(wrong, served / "exercises" / "student" / "gradients.ipynb")
     settings = tmp / "settings"
     for name, value in SETTINGS.items():
         (settings / name).parent.mkdir(parents=True, exist_ok=True)
@@ -249,6 +260,36 @@ def test_exercise_runs_in_jupyterlab(lab, browser):
         assert all(c["count"] is not None for c in ran), "cells before the first answer did not run"
         assert not external, f"JupyterLab made requests leaving the machine: {external}"
         assert not page_errors, f"page errors in JupyterLab: {page_errors}"
+    finally:
+        context.close()
+
+
+def test_student_sees_checks_and_plain_failure_messages(lab, browser):
+    """The visible checks print a ✓ per check; a wrong answer stops its test cell with what was expected and
+    what was got; an off-limits gdcore function raises in the notebook itself."""
+    relpath = "exercises/student/gradients.ipynb"
+    page, context, state, external, page_errors = _open_and_run_all(browser, lab, relpath, "student_gradients")
+    try:
+        cells = state["cells"]
+        ticks = [t for c in cells for t in c["texts"] if t.startswith("\u2713 ")]
+        assert len(ticks) >= 3, f"expected a ✓ line per passed visible check, saw {ticks}"
+        failed = [e for c in cells for e in c["errors"]]
+        assert len(failed) == 1 and failed[0].startswith("CheckFailed"), failed
+        msg = failed[0]
+        assert "expected" in msg and "got" in msg and "gradient of x^2 + 3y" in msg, msg
+        assert "Traceback" not in msg and len(msg) < 600, msg
+        assert not external and not page_errors, (external, page_errors)
+        # the setup cell made the off-limits functions raise in the student's own kernel
+        page.evaluate("""() => { const p = window.jupyterapp.shell.currentWidget;
+            p.content.activeCellIndex = p.content.widgets.length - 1; }""")
+        page.keyboard.press("Escape")
+        page.keyboard.press("b")
+        page.keyboard.press("Enter")
+        page.keyboard.type("gd.gradcheck.numerical_grad(lambda t: 0.0, np.zeros(2))")
+        page.keyboard.press("Shift+Enter")
+        page.wait_for_function("() => document.body.innerText.includes('OffLimitsError')", timeout=60_000)
+        assert "is off-limits in the assignment 'gradients'" in page.inner_text("body")
+        page.screenshot(path=str(_book.SCREENSHOTS / "lab__student_gradients_offlimits.png"))
     finally:
         context.close()
 
