@@ -1,0 +1,138 @@
+"""The grading sandbox on its own: one kernel, started exactly as nbgrader's Execute starts it, probed from
+inside by the kind of code a hostile student would write. Every probe's result is decided here, outside."""
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from grading import sandbox
+
+pytestmark = pytest.mark.timeout(600)
+
+
+def _run(cells, limits=None, env=None, timeout=60):
+    """Execute code cells in one sandboxed kernel; returns (the executed cells' outputs, the kernel's report)."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    old = {k: os.environ.get(k) for k in (env or {})}
+    os.environ.update(env or {})
+    try:
+        client = NotebookClient(nb, kernel_manager_class=sandbox.SandboxKernelManager, timeout=timeout,
+                                allow_errors=True, kernel_name="python3")
+        km = client.create_kernel_manager()
+        km.assignment = "gradients"
+        km.limits = limits or {}
+        try:
+            client.execute()
+        except Exception as exc:  # noqa: BLE001 - a killed kernel ends the run; the report says why
+            km.report["run_error"] = repr(exc)
+        km.finish()
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return [c.outputs for c in nb.cells], km.report
+
+
+def _text(outputs):
+    out = []
+    for o in outputs:
+        if o.output_type == "stream":
+            out.append(o.text)
+        elif o.output_type == "error":
+            out.append(f"{o.ename}: {o.evalue}")
+        else:
+            out.append(str(o.get("data", {}).get("text/plain", "")))
+    return "".join(out)
+
+
+def test_the_kernel_sees_nothing_of_the_course_and_cannot_change_anything():
+    import gdcore
+
+    course = os.path.dirname(os.path.dirname(os.path.abspath(gdcore.__file__)))
+    probe = f"""
+import json, os, socket, site
+r = {{"uid": os.getuid(), "euid": os.geteuid(), "cwd": os.getcwd(), "home": os.listdir(".")}}
+r["course_visible"] = [p for p in ("{course}/solutions", "{course}/nbgrader_config.py", "{course}/.git")
+                       if os.path.exists(p)]
+r["secret_env"] = os.environ.get("GDGRADE_TEST_SECRET")
+writes = {{}}
+for target in ["{course}/gdcore/__init__.py", os.path.join(site.getsitepackages()[0], "x.pth"), "/usr/x",
+               "/etc/passwd", "/root/x"]:
+    try:
+        open(target, "a").close()
+        writes[target] = "WRITTEN"
+    except OSError as e:
+        writes[target] = type(e).__name__
+r["writes"] = writes
+try:
+    socket.create_connection(("1.1.1.1", 53), timeout=3)
+    r["network"] = "connected"
+except OSError as e:
+    r["network"] = type(e).__name__
+import gdcore.models.linear as lin
+try:
+    lin.loss_and_grad
+    lin.loss_and_grad({{"w": [0.0], "b": 0.0}}, [[1.0]], [1.0])
+    r["off_limits"] = "ran"
+except Exception as e:
+    r["off_limits"] = type(e).__name__
+print(json.dumps(r))
+"""
+    outputs, report = _run([probe], env={"GDGRADE_TEST_SECRET": "s3cret"})
+    r = json.loads(_text(outputs[0]).strip().splitlines()[-1])
+    assert report["sandboxed"] and r["uid"] == r["euid"] == report["uid"] and r["uid"] >= 200_000, r
+    assert r["cwd"] == "/home/student" and set(r["home"]) <= {".ipython", ".mpl", ".jupyter"}, r
+    assert r["course_visible"] == [] and r["secret_env"] is None, r
+    assert "WRITTEN" not in r["writes"].values(), r["writes"]
+    assert r["network"] != "connected", r
+    assert r["off_limits"] == "OffLimitsError", r
+
+
+def test_limits_processes_memory_file_size_and_scratch_space():
+    cells = [
+        # processes: fork until refused; the children wait to be killed with the sandbox
+        "import os, time\nn = 0\ntry:\n    for _ in range(500):\n        if os.fork() == 0:\n"
+        "            time.sleep(600)\n            os._exit(0)\n        n += 1\nexcept OSError as e:\n"
+        "    print('forks', n, type(e).__name__)",
+        # memory: one large allocation
+        "try:\n    b = bytearray(8 * 1024**3)\n    print('allocated')\nexcept MemoryError:\n    print('MemoryError')",
+        # file size: one file larger than the limit
+        "try:\n    open('big', 'wb').write(b'0' * 80 * 1024**2)\n    print('wrote')\nexcept OSError as e:\n"
+        "    print('file', type(e).__name__)\nimport os\nos.path.exists('big') and os.remove('big')",
+        # scratch space: many files, each under the file-size limit
+        "import os\ntry:\n    for i in range(20):\n        open(f'f{i}', 'wb').write(b'0' * 30 * 1024**2)\n"
+        "    print('filled')\nexcept OSError as e:\n    print('space', type(e).__name__)",
+    ]
+    outputs, report = _run(cells, limits={"processes": 32})
+    text = [_text(o) for o in outputs]
+    forks = int(text[0].split()[1])
+    assert text[0].startswith("forks") and forks < 32, text[0]
+    assert "MemoryError" in text[1], text[1]
+    assert "file OSError" in text[2], text[2]
+    assert "space OSError" in text[3], text[3]
+    uid = report["uid"]
+    time.sleep(0.5)
+    assert sandbox._pids_of_uid(uid) == [], "the forked children outlived the sandbox"
+
+
+def test_wall_clock_limit_kills_the_kernel():
+    t = time.time()
+    outputs, report = _run(["import time\nwhile True:\n    time.sleep(0.1)"], limits={"notebook_seconds": 4},
+                           timeout=120)
+    assert report["killed_by_watchdog"], report
+    assert time.time() - t < 60
+
+
+def test_grading_stops_with_a_reason_when_the_sandbox_cannot_start(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no bubblewrap anywhere
+    with pytest.raises(sandbox.SandboxUnavailable, match="bubblewrap"):
+        sandbox.preflight()
