@@ -9,11 +9,13 @@ are byte-identical afterwards, and that no sandboxed process survives.
 """
 from __future__ import annotations
 
+import csv
 import filecmp
 import html
+import json
 import os
 import re
-import subprocess
+import shutil
 import sys
 import zipfile
 
@@ -362,13 +364,11 @@ def test_plain_nbgrader_autograde_and_export_use_the_sandbox_and_the_status_colu
     course = trip["course"]
     p = g.nbgrader("autograde", "gradients", "--student", "fake_check", "--force", cwd=course, check=False)
     assert p.returncode == 0, p.stderr[-3000:]
-    import json
     from grading.preprocess import report_path
     rep = json.load(open(report_path(course, "fake_check", "gradients", "gradients")))
     assert rep["sandboxed"] and not any(v["passed"] for v in rep["verdicts"].values()), rep
     p = g.nbgrader("export", "--to", "nbgrader-export.csv", cwd=course, check=False)
     assert p.returncode == 0, p.stderr[-3000:]
-    import csv
     rows = list(csv.DictReader(open(os.path.join(course, "nbgrader-export.csv"))))
     assert rows and "status" in rows[0]
     bad = [r for r in rows if r["student_id"] == "badjson"]
@@ -377,29 +377,45 @@ def test_plain_nbgrader_autograde_and_export_use_the_sandbox_and_the_status_colu
     assert flagged and all(r["status"] == "flagged" and r["reason"] for r in flagged), flagged
 
 
-def test_lms_zip_collection_takes_only_the_notebook(tmp_path):
-    """The no-exchange route: LMS zips -> submitted/, safely (zip slip, extra files, bombs, junk)."""
+@pytest.mark.timeout(900)
+def test_lms_zips_to_feedback_without_an_exchange(tmp_path):
+    """The no-exchange route end to end: LMS zips -> collect (safely: zip slip, extra files, bombs, junk)
+    -> grade -> feedback pages and an export, with the instructor guide's commands."""
     course = tmp_path / "course"
-    (course / "exercises" / "gradients").mkdir(parents=True)
-    (course / "nbgrader_config.py").write_text("c = get_config()\n")
-    release = open(os.path.join(g.ROOT, "exercises", "gradients", "gradients.ipynb"), "rb").read()
-    (course / "exercises" / "gradients" / "gradients.ipynb").write_bytes(release)
-    dl = tmp_path / "downloaded"
-    dl.mkdir()
+    (course / "solutions").mkdir(parents=True)
+    shutil.copy(os.path.join(g.ROOT, "nbgrader_config.py"), course)
+    shutil.copytree(os.path.join(g.ROOT, "solutions", "gradients"), course / "solutions" / "gradients")
+    g.nbgrader("generate_assignment", "gradients", "--force", cwd=str(course))
+    release = (course / "exercises" / "gradients" / "gradients.ipynb").read_bytes()
+    src = nbformat.read(str(course / "solutions" / "gradients" / "gradients.ipynb"), as_version=4)
+    answered = json.dumps(synthetic.answered(src, nbformat.reads(release.decode(), as_version=4))).encode()
+    dl = course / "downloaded" / "gradients"
+    dl.mkdir(parents=True)
     with zipfile.ZipFile(dl / "alice.zip", "w") as z:
-        z.writestr("work/gradients.ipynb", release)
+        z.writestr("work/gradients.ipynb", answered)
         z.writestr("../../evil.py", "print('pwned')")
         z.writestr("numpy.py", "raise SystemExit")
     with zipfile.ZipFile(dl / "bob.zip", "w", compression=zipfile.ZIP_DEFLATED) as z:
         z.writestr("gradients.ipynb", b"0" * 50_000_000)  # a bomb: compresses ~1000x
     (dl / "Carol Smith_carol_12345_gradients.ipynb").write_bytes(release)
     (dl / "notes.txt").write_text("hello")
-    p = subprocess.run([sys.executable, "-m", "grading", "--root", str(course), "collect", "gradients", str(dl)],
-                       capture_output=True, text=True)
+    p = g.run([sys.executable, "-m", "grading", "collect", "gradients", "downloaded/gradients"], cwd=str(course),
+              check=False)
     assert p.returncode == 0, p.stdout + p.stderr
     sub = course / "submitted"
     assert sorted(os.listdir(sub)) == ["alice", "carol"], (os.listdir(sub), p.stdout)
     assert sorted(os.listdir(sub / "alice" / "gradients")) == ["gradients.ipynb", "timestamp.txt"]
-    assert (sub / "alice" / "gradients" / "gradients.ipynb").read_bytes() == release
-    assert not (tmp_path / "evil.py").exists() and not (course / "evil.py").exists()
-    assert "bob" in p.stdout and "too large" in p.stdout
+    assert (sub / "alice" / "gradients" / "gradients.ipynb").read_bytes() == answered
+    assert not list(tmp_path.rglob("evil.py")), "a ../ name in a zip wrote a file"
+    assert "bob" in p.stdout and "too large" in p.stdout and "notes.txt" in p.stdout, p.stdout
+
+    p = g.run([sys.executable, "-m", "grading", "all", "gradients", "--timeout", str(g.TEST_TIMEOUT)],
+              cwd=str(course), check=False)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    rows = {r["student_id"]: r for r in csv.DictReader(open(course / "grades.csv"))}
+    full = sum(float(synthetic.nbmeta(c)["points"]) for c in src.cells if synthetic.is_test(c))
+    assert rows["alice"]["status"] == "needs_manual_grade" and float(rows["alice"]["auto_score"]) == full, rows
+    assert rows["carol"]["status"] == "graded" and float(rows["carol"]["auto_score"]) == 0, rows
+    for who in ("alice", "carol"):
+        page = course / "feedback" / who / "gradients" / "gradients.html"
+        assert page.is_file() and "<svg" in page.read_text()
