@@ -60,7 +60,13 @@ class Normalize(NbGraderPreprocessor):
     * Notebook-level cell ids are made unique (JupyterLab copies them when a cell is copied).
     """
 
+    max_source_bytes = Integer(5_000_000, help="a submission with more code and text than this is not graded").tag(
+        config=True)
+
     def preprocess(self, nb, resources):
+        size = sum(len(c.get("source", "")) for c in nb.cells)
+        if size > self.max_source_bytes:
+            raise ValueError(f"the submission holds {size} bytes of cell sources (limit {self.max_source_bytes})")
         notebook_id = resources["nbgrader"]["notebook"]
         assignment_id = resources["nbgrader"]["assignment"]
         with Gradebook(resources["nbgrader"]["db_url"]) as gb:

@@ -20,6 +20,7 @@ from nbgrader.plugins import ExportPlugin
 from .preprocess import report_path
 
 FAILED, FLAGGED, GRADED, MANUAL = "FAILED", "flagged", "graded", "needs_manual_grade"
+MAX_NOTEBOOK_BYTES = 20_000_000
 COLUMNS = ["assignment", "student_id", "status", "score", "max_score", "auto_score", "reason"]
 
 
@@ -40,6 +41,9 @@ def submission_status(gb, root, assignment, student):
         autograded_dir = os.path.join(root, "autograded", student, assignment)
         if not os.path.isfile(submitted):
             return FAILED, None, max_score, None, f"{nb.name}.ipynb was not submitted"
+        if os.path.getsize(submitted) > MAX_NOTEBOOK_BYTES:
+            return FAILED, None, max_score, None, (f"{nb.name}.ipynb is {os.path.getsize(submitted) / 1e6:.0f} MB "
+                                                   f"(more than {MAX_NOTEBOOK_BYTES / 1e6:.0f} MB is not graded)")
         try:
             nbformat.read(submitted, as_version=4)
         except Exception as exc:  # noqa: BLE001 - any unreadable notebook: JSON, schema, encoding
