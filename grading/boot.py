@@ -82,13 +82,15 @@ def install(fd, home):
                     if f is not None:
                         emit("import", str(args[0]), cell_line(f))
             elif event == "open":
-                path, mode = str(args[0]), str(args[1] or "r")
+                if isinstance(args[0], int):  # an already open file descriptor
+                    return
+                path, mode = os.path.normpath(os.path.join(os.getcwd(), os.fsdecode(args[0]))), str(args[1] or "r")
                 if any(c in mode for c in "wax+") and not path.startswith(allowed_write):
                     f = first_cell_frame(sys._getframe(1), direct=False)
                     if f is not None:
                         emit("open for writing", f"{path} ({mode})", cell_line(f))
             elif event in FRAME_EVENTS:
-                caller = sys._getframe(2)
+                caller = sys._getframe(1)  # the code that asked for a frame (0 is this hook)
                 if caller is not None and caller.f_code.co_filename.endswith("inspect.py"):
                     caller = caller.f_back
                 if caller is not None and CELL_FILE.search(caller.f_code.co_filename):

@@ -136,3 +136,19 @@ def test_grading_stops_with_a_reason_when_the_sandbox_cannot_start(tmp_path, mon
     monkeypatch.setenv("PATH", str(tmp_path))  # no bubblewrap anywhere
     with pytest.raises(sandbox.SandboxUnavailable, match="bubblewrap"):
         sandbox.preflight()
+
+
+def test_audit_hook_reports_hidden_tricks_and_ignores_honest_code():
+    """Runtime events the static scan cannot see (names built at run time) reach the grader; honest code
+    (numpy, warnings, a plot, files in the sandbox's home) reports nothing."""
+    tricky = ["import sys\nf = getattr(sys, '_get' + 'frame')(0)",
+              "import importlib\nsp = importlib.import_module('sub' + 'process')\nsp.run(['true'])",
+              "try:\n    open('/opt/gdgrade/x', 'w')\nexcept OSError:\n    pass"]
+    honest = ["import numpy as np, warnings\nwarnings.warn('fine')\nx = np.linalg.solve(np.eye(2), np.ones(2))",
+              "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.savefig('plot.png')\nplt.show()",
+              "open('notes.txt', 'w').write('ok')"]
+    _, report = _run(honest)
+    assert report["audit"] == [], report["audit"]
+    _, report = _run(tricky)
+    events = {e["event"] for e in report["audit"]}
+    assert {"sys._getframe", "subprocess.Popen", "open for writing"} <= events, report["audit"]
