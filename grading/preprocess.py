@@ -184,6 +184,7 @@ class SandboxedExecute(Execute):
 
     def __init__(self, **kw):
         kw.setdefault("kernel_manager_class", SandboxKernelManager)
+        kw.setdefault("shutdown_kernel", "immediate")  # nothing in a graded kernel is worth a graceful exit
         super().__init__(**kw)
 
     def create_kernel_manager(self):

@@ -171,7 +171,7 @@ def sanitised_library(assignment, cache_root):
         return dest
     os.makedirs(os.path.dirname(dest), exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=key + ".", dir=os.path.dirname(dest))
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")  # (compiled afresh below)
     shutil.copytree(gd_src, os.path.join(tmp, "gdcore"), ignore=ignore)
     os.makedirs(os.path.join(tmp, "grading"))
     for name in ("__init__.py", "student.py", "compare.py", "policy.py", "boot.py"):
@@ -195,6 +195,9 @@ def sanitised_library(assignment, cache_root):
     except Exception:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    # compiled once here (the sandbox is read-only, so a kernel would compile every module on every start)
+    import compileall
+    compileall.compile_dir(tmp, ddir=IN_SANDBOX_LIB, quiet=1, workers=1)
     # a matplotlib font cache, so each kernel does not rebuild it
     mpl = os.path.join(tmp, "mplconfig")
     os.makedirs(mpl)

@@ -49,7 +49,8 @@ def _free_port():
 
 
 def _processes_mentioning(*paths):
-    """[(pid, command line)] of processes whose command line, environment or working directory names a path."""
+    """[(pid, command line)] of processes whose command line, environment or working directory names a
+    path."""
     me = {os.getpid(), os.getppid()}
     keys = [p.encode() for p in paths]
     out = []
@@ -103,9 +104,10 @@ def _tail(path, n=4000):
 def postgres_server(leftovers):
     """A PostgreSQL server on loopback in a temporary directory (as in tests/test_grading_scale.py)."""
     if not glob.glob("/usr/lib/postgresql/*/bin/initdb"):
-        p = subprocess.run(["bash", os.path.join(g.ROOT, "scripts", "install_grading.sh")], capture_output=True,
-                           text=True)
-        assert p.returncode == 0, f"cannot install PostgreSQL with scripts/install_grading.sh:\n{p.stderr[-3000:]}"
+        p = subprocess.run(["bash", os.path.join(g.ROOT, "scripts", "install_grading.sh")],
+                           capture_output=True, text=True)
+        assert p.returncode == 0, \
+            f"cannot install PostgreSQL with scripts/install_grading.sh:\n{p.stderr[-3000:]}"
     initdb = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     assert initdb, "PostgreSQL is not installed: run scripts/install_grading.sh (as root)"
     bindir = os.path.dirname(initdb[-1])
@@ -117,7 +119,8 @@ def postgres_server(leftovers):
     port = _free_port()
 
     def as_postgres(*cmd):
-        return subprocess.run(["runuser", "-u", "postgres", "--", *cmd], capture_output=True, text=True, check=True)
+        return subprocess.run(["runuser", "-u", "postgres", "--", *cmd], capture_output=True, text=True,
+                              check=True)
 
     started = False
     try:
@@ -136,8 +139,8 @@ def postgres_server(leftovers):
 
 
 def _ensure_slurm():
-    tools = ["munged", "munge", "unmunge", "slurmctld", "slurmd", "slurmstepd", "sbatch", "squeue", "scontrol",
-             "sinfo", "scancel"]
+    tools = ["munged", "munge", "unmunge", "slurmctld", "slurmd", "slurmstepd", "sbatch", "squeue",
+             "scontrol", "sinfo", "scancel"]
     missing = [t for t in tools if not shutil.which(t, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")]
     if missing:
         assert os.geteuid() == 0, f"Slurm is not installed ({', '.join(missing)} missing): run " \
@@ -218,7 +221,7 @@ def slurm_cluster(leftovers):
         logs[name] = base / "log" / f"{name}.out"
         with open(logs[name], "w") as out:
             procs[name] = subprocess.Popen([tool[name], *cmd], stdout=out, stderr=subprocess.STDOUT, env=env,
-                                           stdin=subprocess.DEVNULL, start_new_session=True)
+                                           stdin=subprocess.DEVNULL, start_new_session=True, cwd=base)
 
     def diagnostics():
         return "\n".join(f"--- {p.name}\n{_tail(p)}" for p in sorted((base / "log").iterdir()))
@@ -227,14 +230,16 @@ def slurm_cluster(leftovers):
         p = subprocess.run([tool.get(cmd[0], cmd[0]), *cmd[1:]], env=env, capture_output=True, text=True,
                            timeout=timeout)
         if check and p.returncode != 0:
-            raise AssertionError(f"{' '.join(cmd)} failed ({p.returncode}): {p.stdout}{p.stderr}\n{diagnostics()}")
+            raise AssertionError(f"{' '.join(cmd)} failed ({p.returncode}): {p.stdout}{p.stderr}\n"
+                                 f"{diagnostics()}")
         return p
 
     def wait_for(what, ok, timeout=60):
         deadline = time.time() + timeout
         while time.time() < deadline:
             for name, p in procs.items():
-                assert p.poll() is None, f"{name} exited ({p.returncode}) while waiting for {what}:\n{diagnostics()}"
+                assert p.poll() is None, \
+                    f"{name} exited ({p.returncode}) while waiting for {what}:\n{diagnostics()}"
             with contextlib.suppress(subprocess.TimeoutExpired):
                 if ok():
                     return
@@ -279,8 +284,8 @@ def _guide_job_array(course, assignment):
     """The Slurm job array block of the instructor guide, pointed at this course and assignment."""
     text = open(GUIDE, encoding="utf-8").read()
     blocks = [b for b in re.findall(r"```bash\n(.*?)```", text, re.S) if "sbatch" in b and "--array" in b]
-    assert len(blocks) == 1, "book/instructor_guide.md should show exactly one Slurm job array (a ```bash block " \
-                             "with sbatch --array)"
+    assert len(blocks) == 1, ("book/instructor_guide.md should show exactly one Slurm job array "
+                              "(a ```bash block with sbatch --array)")
     block = blocks[0]
     assert "/shared/course" in block and re.search(r"autograde \S+ --student", block), block
     assert "SLURM_ARRAY_TASK_ID" in block and "students.txt" in block, block
@@ -316,7 +321,8 @@ def test_guide_job_array_on_slurm(tmp_path, monkeypatch):
         g.nbgrader("generate_assignment", "gradients", "--force", cwd=str(course))
         src = nbformat.read(str(course / "solutions" / "gradients" / "gradients.ipynb"), as_version=4)
         rel = nbformat.read(str(course / "exercises" / "gradients" / "gradients.ipynb"), as_version=4)
-        cls = {s.name: s for s in synthetic.build_class(src, rel, "gradients", synthetic.DELEGATIONS["gradients"])}
+        built = synthetic.build_class(src, rel, "gradients", synthetic.DELEGATIONS["gradients"])
+        cls = {s.name: s for s in built}
         who = {}
         for i, kind in enumerate(KINDS):
             sid = f"s{i + 1}-{kind}"
@@ -329,8 +335,8 @@ def test_guide_job_array_on_slurm(tmp_path, monkeypatch):
         # ONE sbatch: the guide's own commands (ls submitted > students.txt; sbatch --array=1-N ...)
         env = dict(slurm["env"], NBGRADER_DB_URL=url)
         script = _guide_job_array(course, "gradients")
-        p = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=course, env=env, capture_output=True,
-                           text=True, timeout=60)
+        p = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=course, env=env,
+                           capture_output=True, text=True, timeout=60)
         assert p.returncode == 0, f"sbatch failed:\n{script}\n{p.stdout}{p.stderr}\n{slurm['diagnostics']()}"
         m = re.search(r"Submitted batch job (\d+)", p.stdout)
         assert m, p.stdout + p.stderr
@@ -347,12 +353,17 @@ def test_guide_job_array_on_slurm(tmp_path, monkeypatch):
         tasks = _job_tasks(slurm["client"]("scontrol", "show", "job", "-o", job).stdout)
         outputs = {i: _tail(course / f"slurm-{job}_{i}.out", 10 ** 6) for i in tasks}
         assert sorted(tasks) == list(range(1, len(students) + 1)), (tasks, slurm["diagnostics"]())
-        for i, t in tasks.items():
+        wrong = []
+        for i, t in sorted(tasks.items()):
             sid = students[i - 1]
+            # a FAILED submission makes its task exit 1 (the batch must show it); every other task succeeds
             want = ("FAILED", "1:0") if who[sid].status == "FAILED" else ("COMPLETED", "0:0")
-            assert (t["JobState"], t["ExitCode"]) == want, (sid, t["JobState"], t["ExitCode"], outputs[i][-3000:])
             ok = "ERROR" if who[sid].status == "FAILED" else "ok"
-            assert f"autograde gradients {sid}: {ok}" in outputs[i], (sid, outputs[i][-3000:])
+            if (t["JobState"], t["ExitCode"]) != want or f"autograde gradients {sid}: {ok}" not in outputs[i]:
+                wrong.append(f"task {i} ({sid}): {t['JobState']} exit {t['ExitCode']}, expected {want[0]} "
+                             f"exit {want[1]}; its output ends:\n{outputs[i][-1500:]}")
+        assert not wrong, ("the instructor guide's job array did not grade as it should:\n" + "\n".join(wrong)
+                           + f"\nthe job script was:\n{script}")
 
         # then the batch is finished from the course root, against the same gradebook
         p = g.run([sys.executable, "-m", "grading", "export"], cwd=str(course), check=False)

@@ -24,7 +24,7 @@ def _run(cells, limits=None, env=None, timeout=60):
     os.environ.update(env or {})
     try:
         client = NotebookClient(nb, kernel_manager_class=sandbox.SandboxKernelManager, timeout=timeout,
-                                allow_errors=True, kernel_name="python3")
+                                allow_errors=True, kernel_name="python3", shutdown_kernel="immediate")
         km = client.create_kernel_manager()
         km.assignment = "gradients"
         km.limits = limits or {}
