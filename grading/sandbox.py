@@ -357,7 +357,6 @@ class SandboxKernelManager(AsyncKernelManager):
         self.report = {"sandboxed": False, "audit": [], "audit_closed_early": False, "killed_by_watchdog": False}
         self._lease = None
         self._watchdog = None
-        self._shutdown_requested = False
 
     @property
     def unsandboxed(self):
@@ -459,7 +458,6 @@ class SandboxKernelManager(AsyncKernelManager):
             os.chmod(self.conn_dir, 0o755)
 
     async def _async_shutdown_kernel(self, now=False, restart=False):
-        self._shutdown_requested = True
         if self.audit is not None and self.audit.closed_at is not None:
             self.report["audit_closed_early"] = True
         try:
