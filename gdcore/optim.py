@@ -268,7 +268,9 @@ class adagrad(Optimizer):
 
     def init(self, params):
         state = super().init(params)
-        state["sum"] = tree_map(lambda z: z + self.initial_accumulator_value, state["sum"])
+        # np.full_like keeps a 0-d leaf an array (z + value would give an immutable np.float64,
+        # which the in-place engine could not update)
+        state["sum"] = tree_map(lambda z: np.full_like(z, self.initial_accumulator_value), state["sum"])
         return state
 
     def _leaf(self, p, g, bufs, lr, t, out):
