@@ -48,7 +48,10 @@ def fail(name, func, constraint, value, exc=ValueError, got=None):
 
 
 def number(x):
-    """A bound as a person writes it: ``0``, ``0.3``, ``1e-08``, ``10**-2.5`` (never 0.0031622776601683794)."""
+    """A bound as a person writes it: ``0``, ``0.3``, ``1e-08``, ``10**-2.5``.
+
+    Never the 17 digits of a float's repr (``0.0031622776601683794``).
+    """
     x = float(x)
     if x.is_integer() and abs(x) < 1e16:
         return str(int(x))
@@ -89,7 +92,9 @@ class Constraint:
 
 
 class Interval(Constraint):
-    """Finite floats (``kind=float``) or ints (``kind=int``) between ``low`` and ``high`` (``None``: unbounded).
+    """Finite floats (``kind=float``) or ints (``kind=int``) between ``low`` and ``high``.
+
+    ``None`` leaves that side unbounded.
 
     ``closed`` is "both", "left", "right" or "neither", as in scikit-learn. Floats must be finite, so an
     unbounded side is always open and reads as a one-sided bound: ``a float > 0``, ``an int >= 1``,
@@ -123,11 +128,9 @@ class Interval(Constraint):
     def _in_range(self, v):
         if self.kind is float and not math.isfinite(v):
             return False
-        if self.low is not None and (v < self.low or (v == self.low and not self.low_closed)):
-            return False
-        if self.high is not None and (v > self.high or (v == self.high and not self.high_closed)):
-            return False
-        return True
+        below = self.low is not None and (v < self.low or (v == self.low and not self.low_closed))
+        above = self.high is not None and (v > self.high or (v == self.high and not self.high_closed))
+        return not (below or above)
 
     def check(self, value, name, func):
         if not self._type_ok(value):
@@ -383,10 +386,10 @@ def params(value, name, func, like=None):
         if like is not None:
             if set(like) != set(out):
                 fail(name, func, f"a dict with keys {sorted(like)}", value, got=f"keys {sorted(out)}")
-            for k in out:
-                if out[k].shape != np.shape(like[k]):
-                    fail(f"{name}[{k!r}]", func, f"an array of shape {np.shape(like[k])}", out[k],
-                         got=f"shape {out[k].shape}")
+            for k, a in out.items():
+                if a.shape != np.shape(like[k]):
+                    fail(f"{name}[{k!r}]", func, f"an array of shape {np.shape(like[k])}", a,
+                         got=f"shape {a.shape}")
         return out
     if isinstance(value, (np.ndarray, numbers.Real, list, tuple)) and not isinstance(value, bool):
         arr = array(value, name, func, allow_empty=True)

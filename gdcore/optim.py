@@ -24,6 +24,7 @@ Each optimiser declares the constraints of its hyper-parameters once, in ``_para
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 
@@ -93,7 +94,7 @@ class Optimizer:
     name = "optimizer"
     _hyper = ()
     _buffers = ()
-    _parameter_constraints = {"lr": LR}
+    _parameter_constraints: ClassVar[dict] = {"lr": LR}
 
     def _set(self, **values):
         """Check the constructor's arguments against ``_parameter_constraints`` and store them."""
@@ -196,8 +197,9 @@ class sgd(Optimizer):
     name = "sgd"
     _hyper = ("momentum", "dampening", "weight_decay", "nesterov")
     _buffers = ("b",)
-    _parameter_constraints = {"lr": LR, "momentum": MOMENTUM, "dampening": v.Interval(float, 0, 1),
-                              "weight_decay": NON_NEGATIVE, "nesterov": BOOL}
+    _parameter_constraints: ClassVar[dict] = {
+        "lr": LR, "momentum": MOMENTUM, "dampening": v.Interval(float, 0, 1), "weight_decay": NON_NEGATIVE,
+        "nesterov": BOOL}
 
     def __init__(self, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
         self._set(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov)
@@ -259,8 +261,9 @@ class adagrad(Optimizer):
     _hyper = ("lr_decay", "weight_decay", "initial_accumulator_value", "eps")
     _buffers = ("sum",)
 
-    _parameter_constraints = {"lr": LR, "lr_decay": NON_NEGATIVE, "weight_decay": NON_NEGATIVE,
-                              "initial_accumulator_value": NON_NEGATIVE, "eps": NON_NEGATIVE}
+    _parameter_constraints: ClassVar[dict] = {
+        "lr": LR, "lr_decay": NON_NEGATIVE, "weight_decay": NON_NEGATIVE, "initial_accumulator_value": NON_NEGATIVE,
+        "eps": NON_NEGATIVE}
 
     def __init__(self, lr=0.01, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
         self._set(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
@@ -302,11 +305,13 @@ class rmsprop(Optimizer):
     _hyper = ("alpha", "eps", "weight_decay", "momentum", "centered")
     _buffers = ("v", "g_avg", "b")
 
-    _parameter_constraints = {"lr": LR, "alpha": v.Interval(float, 0, 1), "eps": NON_NEGATIVE,
-                              "weight_decay": NON_NEGATIVE, "momentum": MOMENTUM, "centered": BOOL}
+    _parameter_constraints: ClassVar[dict] = {
+        "lr": LR, "alpha": v.Interval(float, 0, 1), "eps": NON_NEGATIVE, "weight_decay": NON_NEGATIVE,
+        "momentum": MOMENTUM, "centered": BOOL}
 
     def __init__(self, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
-        self._set(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered)
+        self._set(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
+                  centered=centered)
 
     def _leaf(self, p, g, bufs, lr, t, out):
         vv, g_avg, b = bufs
@@ -347,8 +352,8 @@ class adam(Optimizer):
     _hyper = ("betas", "eps", "weight_decay")
     _buffers = ("m", "v")
 
-    _parameter_constraints = {"lr": LR, "betas": v.Pair(DECAY_RATE, ("beta1", "beta2")), "eps": NON_NEGATIVE,
-                              "weight_decay": NON_NEGATIVE}
+    _parameter_constraints: ClassVar[dict] = {
+        "lr": LR, "betas": v.Pair(DECAY_RATE, ("beta1", "beta2")), "eps": NON_NEGATIVE, "weight_decay": NON_NEGATIVE}
 
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         self._set(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)

@@ -20,6 +20,8 @@ All of them give :math:`\\eta_0` at step 0, except ``warmup``, whose point is to
 """
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from . import _validate as v
@@ -70,7 +72,7 @@ STEPS = v.Interval(int, 1, None)
 class _Fields(Schedule):
     """A schedule whose fields are exactly its ``_parameter_constraints``, checked on construction."""
 
-    _parameter_constraints = {}
+    _parameter_constraints: ClassVar[dict] = {}
 
     def __init__(self, **values):
         for name, value in v.check_params(type(self).__name__, self._parameter_constraints, values).items():
@@ -84,7 +86,7 @@ class _Fields(Schedule):
 class constant(_Fields):
     """:math:`\\eta_t = \\eta_0`."""
 
-    _parameter_constraints = {"lr0": LR0}
+    _parameter_constraints: ClassVar[dict] = {"lr0": LR0}
 
     def __init__(self, lr0):
         super().__init__(lr0=lr0)
@@ -96,7 +98,7 @@ class constant(_Fields):
 class step_decay(_Fields):
     """:math:`\\eta_t = \\eta_0\\,\\gamma^{\\lfloor t/k \\rfloor}`: multiply by ``factor`` every ``every`` steps."""
 
-    _parameter_constraints = {"lr0": LR0, "factor": FACTOR, "every": STEPS}
+    _parameter_constraints: ClassVar[dict] = {"lr0": LR0, "factor": FACTOR, "every": STEPS}
 
     def __init__(self, lr0, factor, every):
         super().__init__(lr0=lr0, factor=factor, every=every)
@@ -108,7 +110,7 @@ class step_decay(_Fields):
 class exponential(_Fields):
     """:math:`\\eta_t = \\eta_0\\,\\gamma^t`."""
 
-    _parameter_constraints = {"lr0": LR0, "gamma": FACTOR}
+    _parameter_constraints: ClassVar[dict] = {"lr0": LR0, "gamma": FACTOR}
 
     def __init__(self, lr0, gamma):
         super().__init__(lr0=lr0, gamma=gamma)
@@ -120,7 +122,7 @@ class exponential(_Fields):
 class inverse_time(_Fields):
     """:math:`\\eta_t = \\eta_0 / (1 + \\lambda t)`, the Robbins–Monro-admissible 1/t decay."""
 
-    _parameter_constraints = {"lr0": LR0, "decay": v.Interval(float, 0, None)}
+    _parameter_constraints: ClassVar[dict] = {"lr0": LR0, "decay": v.Interval(float, 0, None)}
 
     def __init__(self, lr0, decay):
         super().__init__(lr0=lr0, decay=decay)
@@ -135,7 +137,8 @@ class cosine(_Fields):
     Holds at ``lr_min`` after ``total_steps``. ``lr_min`` is at most ``lr0``.
     """
 
-    _parameter_constraints = {"lr0": LR0, "total_steps": STEPS, "lr_min": v.Interval(float, 0, None)}
+    _parameter_constraints: ClassVar[dict] = {"lr0": LR0, "total_steps": STEPS,
+                                              "lr_min": v.Interval(float, 0, None)}
 
     def __init__(self, lr0, total_steps, lr_min=0.0):
         super().__init__(lr0=lr0, total_steps=total_steps, lr_min=lr_min)
@@ -169,7 +172,7 @@ class warmup(_Fields):
     :math:`\\eta_t = \\eta^{base}_0\\,(t+1)/W` for :math:`t < W`, then :math:`\\eta^{base}_{t-W}`.
     """
 
-    _parameter_constraints = {"schedule": _BaseSchedule(), "warmup_steps": STEPS}
+    _parameter_constraints: ClassVar[dict] = {"schedule": _BaseSchedule(), "warmup_steps": STEPS}
 
     def __init__(self, schedule, warmup_steps):
         super().__init__(schedule=schedule, warmup_steps=warmup_steps)

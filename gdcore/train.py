@@ -104,7 +104,8 @@ def _warn_diverged(step, lr, loss):
 
 
 @v.validate_params({"optimizer": OPTIMIZER, "epochs": v.Interval(int, 1, None), "rng": v.Seed(), "tol": TOL,
-                    "sampling": v.Options(SAMPLING), "record_path": RECORD_PATH, "diverge_factor": DIVERGE_FACTOR})
+                    "sampling": v.Options(SAMPLING), "record_path": RECORD_PATH,
+                    "diverge_factor": DIVERGE_FACTOR})
 def fit(model, params, X, y, optimizer, batch_size=None, epochs=100, rng=0, tol=None,
         sampling="reshuffle", record_path=False, diverge_factor=1e6):
     """Train ``params`` of ``model`` on ``(X, y)`` with ``optimizer``.

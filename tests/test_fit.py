@@ -5,7 +5,8 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import gdcore as gd
 
@@ -67,8 +68,8 @@ def test_fit_is_pure_and_matches_optimiser_steps():
     Xc, yc = X.copy(), y.copy()
     opt = gd.optim.sgd(lr=0.1, momentum=0.9, nesterov=True)
     params, hist = gd.fit(gd.models.linear, p0, X, y, opt, epochs=15, record_path=True)
-    for k in p0:
-        np.testing.assert_array_equal(p0[k], keep[k])
+    for k, a in p0.items():
+        np.testing.assert_array_equal(a, keep[k])
     np.testing.assert_array_equal(X, Xc)
     np.testing.assert_array_equal(y, yc)
     p, state = keep, opt.init(keep)
@@ -286,7 +287,7 @@ def test_nan_gradient_is_divergence(batch_size):
 
 def test_fit_reports_step_and_scheduled_lr_on_divergence():
     X, y, _ = gd.data.make_linear(20, 1, rng=0, w=[3.0])
-    sched = lambda t: 0.1 if t < 5 else 50.0  # noqa: E731
+    sched = lambda t: 0.1 if t < 5 else 50.0
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         params, hist = gd.fit(gd.models.linear, gd.models.linear.init(1), X, y, gd.optim.sgd(lr=sched), epochs=50)

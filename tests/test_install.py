@@ -48,7 +48,7 @@ def _constraints():
 
 def test_requires_python_is_the_readme_range():
     pyproject = (ROOT / "pyproject.toml").read_text()
-    assert re.search(r'^requires-python = ">=3\.11,<3\.14"$', pyproject, re.M)
+    assert re.search(r'^requires-python = ">=3\.11,<3\.14"$', pyproject, re.MULTILINE)
     readme = (ROOT / "README.md").read_text()
     assert "Python 3.11, 3.12 or 3.13" in readme
     assert "3.10+" not in readme
@@ -57,7 +57,7 @@ def test_requires_python_is_the_readme_range():
 def _resolve(version):
     cmd = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
            "--only-binary=:all:", "--python-version", version, "--report", "-", "-r", "requirements.txt"]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(cmd, cwd=ROOT, check=False, capture_output=True, text=True, timeout=600)
     return proc
 
 
@@ -122,7 +122,7 @@ def _setup(root, python, mode):
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV",)}
     env["PYTHON"] = str(python)
     cmd = ["bash", "-c", "source scripts/setup.sh"] if mode == "source" else ["bash", "scripts/setup.sh"]
-    return subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(cmd, cwd=root, env=env, check=False, capture_output=True, text=True, timeout=60)
 
 
 @pytest.mark.parametrize("mode", ["source", "run"])
@@ -143,9 +143,9 @@ def test_setup_stops_with_one_sentence_on_an_unsupported_python(root, version, m
 def test_setup_stops_when_there_is_no_python(root):
     proc = _setup(root, root / "no-such-python", "source")
     assert proc.returncode == 1
-    assert proc.stderr.strip().splitlines() == [
-        f"[setup] No Python found at '{root / 'no-such-python'}': this course needs Python 3.11 to 3.13 "
-        "(set PYTHON=/path/to/python3.X to choose one)."]
+    want = (f"[setup] No Python found at '{root / 'no-such-python'}': this course needs Python 3.11 to 3.13 "
+            "(set PYTHON=/path/to/python3.X to choose one).")
+    assert proc.stderr.strip().splitlines() == [want]
 
 
 def test_setup_names_the_missing_venv_package(root):
@@ -187,7 +187,7 @@ def _interpreters():
     for cand in [Path("/usr/bin/python3"), *sorted(Path("/root/.pyenv/versions").glob("3.*/bin/python3"))]:
         if cand.exists():
             out = subprocess.run([cand, "-c", "import sys; print(sys.version_info[:2])"],
-                                 capture_output=True, text=True).stdout.strip()
+                                 check=False, capture_output=True, text=True).stdout.strip()
             if out and tuple(int(x) for x in out.strip("()").split(",")) in SUPPORTED:
                 found[str(cand)] = cand
     return list(found.values())
@@ -201,7 +201,7 @@ def test_fresh_venv_installs_and_imports_the_stack(tmp_path, python):
     subprocess.run(["git", "clone", "-q", str(ROOT), str(root)], check=True)
     for name in ("requirements.txt", "constraints.txt", "pyproject.toml", "scripts/setup.sh"):
         shutil.copy(ROOT / name, root / name)  # the working tree, committed or not
-    proc = subprocess.run(["bash", "-c", "source scripts/setup.sh"], cwd=root, capture_output=True,
+    proc = subprocess.run(["bash", "-c", "source scripts/setup.sh"], cwd=root, check=False, capture_output=True,
                           text=True, env={**os.environ, "PYTHON": str(python)}, timeout=3000)
     assert proc.returncode == 0, proc.stderr[-3000:]
     code = ("import jupyter_book, nbgrader, nbval, ipywidgets, jupyterlab, numpy, matplotlib, playwright, gdcore;"
@@ -209,7 +209,8 @@ def test_fresh_venv_installs_and_imports_the_stack(tmp_path, python):
             "p, h = gd.fit(gd.models.linear, gd.models.linear.init(2), X, y, gd.optim.sgd(lr=0.1), epochs=5);"
             "print(h.n_steps)")
     out = subprocess.run([root / ".venv" / "bin" / "python", "-c", code], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=600)
+                         check=False, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0 and out.stdout.strip() == "5", out.stderr
-    check = subprocess.run([root / ".venv" / "bin" / "python", "-m", "pip", "check"], capture_output=True, text=True)
+    check = subprocess.run([root / ".venv" / "bin" / "python", "-m", "pip", "check"], check=False,
+                           capture_output=True, text=True)
     assert check.returncode == 0, check.stdout

@@ -166,7 +166,7 @@ def test_matches_plain_loop_twin(name, kw, lr):
 def test_twins_are_not_trivially_equal():
     """Sanity check of the harness: different hyper-parameters give different trajectories."""
     theta0 = np.array([0.5, -1.0, 2.0, 0.1])
-    lr = lambda t: 0.05  # noqa: E731
+    lr = lambda t: 0.05
     a = twin_sgd(theta0, flat_grad, STEPS, lr, momentum=0.9)
     b = twin_sgd(theta0, flat_grad, STEPS, lr, momentum=0.9, nesterov=True)
     assert not np.allclose(a[-1], b[-1])
@@ -184,10 +184,10 @@ def test_step_is_pure(name, kw):
     for _ in range(3):
         state_before = copy.deepcopy(state)
         new_params, new_state = opt.step(params, grads, state)
-        for k in params:
-            np.testing.assert_array_equal(params[k], p0[k])
+        for k, a in params.items():
+            np.testing.assert_array_equal(a, p0[k])
             np.testing.assert_array_equal(grads[k], g0[k])
-            assert not np.shares_memory(new_params[k], params[k])
+            assert not np.shares_memory(new_params[k], a)
         assert state.keys() == state_before.keys()
         assert state["step"] == state_before["step"]
         for key in state:
@@ -227,8 +227,8 @@ def test_pure_step_equals_the_in_place_engine(name, kw, lr):
             for got, state in ((inplace, inplace_state), (swap, swap_state)):
                 assert state["step"] == pure_state["step"] == t + 1
                 if isinstance(start, dict):
-                    for k in start:
-                        assert np.array_equal(got[k], pure[k]) and got[k].shape == pure[k].shape
+                    for k, a in got.items():
+                        assert np.array_equal(a, pure[k]) and a.shape == pure[k].shape
                 else:
                     assert np.array_equal(got, pure)
                 for key in opt._buffers:
@@ -253,8 +253,8 @@ def test_step_inplace_mutates_params_and_state_and_nothing_else():
     np.testing.assert_allclose(params["b"], 0.5 + 0.1, rtol=1e-7)
     np.testing.assert_allclose(state["m"]["w"], [0.03, 0.01], rtol=1e-12)
     assert state["step"] == 1
-    for k in grads:
-        np.testing.assert_array_equal(grads[k], g0[k])
+    for k, g in grads.items():
+        np.testing.assert_array_equal(g, g0[k])
 
 
 def test_step_inplace_reads_the_schedule_unless_given_a_rate():
@@ -274,20 +274,14 @@ def test_private_hooks_and_dead_names_are_gone():
 
 
 def test_fit_and_minimize_use_only_the_public_optimiser_interface():
-    """A spy optimiser with the private hooks removed still trains: fit and minimize need only
-    init, step_inplace and lr."""
+    """fit and minimize step through the public step_inplace, with the rate of each step
+    (the private hooks are gone: see the test above)."""
     calls = []
 
     class Spy(gd.optim.sgd):
         def step_inplace(self, params, grads, state, out=None, lr=None):
             calls.append(lr)
             return super().step_inplace(params, grads, state, out, lr)
-
-        def __getattribute__(self, name):
-            if name.startswith("_") and name not in ("_leaf", "_buffers", "__class__", "__dict__"):
-                if name in ("_update", "_step", "_leaf_buffers"):
-                    raise AssertionError(f"private hook {name} used")
-            return super().__getattribute__(name)
 
     X, y, _ = gd.data.make_linear(12, 2, rng=0)
     _, hist = gd.fit(gd.models.linear, gd.models.linear.init(2), X, y, Spy(lr=0.1, momentum=0.5), epochs=3)

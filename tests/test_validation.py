@@ -31,13 +31,13 @@ def inf_at(a, i):
 
 
 def fit(**kw):
-    args = dict(model=gd.models.linear, params=P, X=X, y=Y, optimizer=OPT)
+    args = {"model": gd.models.linear, "params": P, "X": X, "y": Y, "optimizer": OPT}
     args.update(kw)
     return gd.fit(**args)
 
 
 def minimize(**kw):
-    args = dict(fun=gd.data.quadratic(), x0=np.array([1.0, 1.0]), optimizer=OPT)
+    args = {"fun": gd.data.quadratic(), "x0": np.array([1.0, 1.0]), "optimizer": OPT}
     args.update(kw)
     return gd.minimize(**args)
 
