@@ -386,3 +386,118 @@ def test_integer_like_numpy_values_are_accepted():
     assert S.step_decay(0.1, 0.5, np.int32(2))(2) == 0.05
     _, hist = fit(batch_size=np.int64(3), epochs=np.int64(1))
     assert hist.n_steps == 2
+
+
+# ---------------------------------------------------------------- how constraints read
+
+def _messages():
+    for case in CASES:
+        try:
+            case[1]()
+        except (ValueError, TypeError) as err:
+            yield case[0], str(err)
+
+
+def test_no_message_prints_an_interval_that_includes_inf_or_a_17_digit_bound():
+    for case_id, msg in _messages():
+        constraint = msg.split(" must be ", 1)[1].split("; got ", 1)[0]
+        # an interval with an infinite end: floats are finite, so a one-sided bound reads "> 0", ">= 1"
+        assert not re.search(r"[\[(][^,\[\]()]*, -?inf[\])]|[\[(]-inf,", constraint), (case_id, msg)
+        assert not re.search(r"\d\.\d{7,}", constraint), (case_id, msg)
+
+
+@pytest.mark.parametrize("interval,text", [
+    (gd._validate.Interval(float, 0, None, closed="neither"), "a float > 0"),
+    (gd._validate.Interval(float, 0, None), "a float >= 0"),
+    (gd._validate.Interval(float, None, 1, closed="neither"), "a float < 1"),
+    (gd._validate.Interval(float, None, 1), "a float <= 1"),
+    (gd._validate.Interval(float), "a float"),
+    (gd._validate.Interval(int, 1, None), "an int >= 1"),
+    (gd._validate.Interval(int, 1, 8), "an int in the range [1, 8]"),
+    (gd._validate.Interval(float, 0, 1, closed="left"), "a float in the range [0, 1)"),
+    (gd._validate.Interval(float, 0, 1, closed="right"), "a float in the range (0, 1]"),
+    (gd._validate.Interval(float, 10 ** -2.5, 10 ** -0.3), "a float in the range [10**-2.5, 10**-0.3]"),
+    (gd._validate.Interval(float, 1e-4, 0.9999), "a float in the range [0.0001, 0.9999]"),
+    (gd._validate.Interval(float, 1e-10, 2.5), "a float in the range [1e-10, 2.5]"),
+])
+def test_intervals_read_as_written_by_hand(interval, text):
+    assert interval.describe() == text
+
+
+@pytest.mark.parametrize("interval,inside,outside", [
+    (gd._validate.Interval(float, 0, 1, closed="left"), [0, 0.5, np.float32(0.25)], [1, -1e-300, np.nan, np.inf]),
+    (gd._validate.Interval(float, 0, 1, closed="right"), [1, 1e-300], [0, 1.0000001]),
+    (gd._validate.Interval(float, 0, None, closed="neither"), [1e300], [0, np.inf, -np.inf]),
+    (gd._validate.Interval(float), [-1e300, 0], [np.nan, np.inf, -np.inf]),
+    (gd._validate.Interval(int, 1, 8), [1, 8, np.int64(3)], [0, 9]),
+])
+def test_intervals_accept_and_reject_at_their_bounds(interval, inside, outside):
+    for value in inside:
+        interval.check(value, "p", "f")
+    for value in outside:
+        with pytest.raises(ValueError, match=re.escape(f"must be {interval.describe()}; got")):
+            interval.check(value, "p", "f")
+    for value in ("1", None, True, [0.5]) if interval.kind is float else (1.0, "1", True):
+        with pytest.raises(TypeError):
+            interval.check(value, "p", "f")
+
+
+def test_a_callable_lr_that_returns_a_string_is_a_type_error_and_a_bad_number_a_value_error():
+    opt = gd.optim.sgd(lr=lambda t: "0.1")
+    with pytest.raises(TypeError, match=r"The 'lr' parameter of sgd must be a schedule returning floats > 0"):
+        opt.step(np.zeros(1), np.ones(1), opt.init(np.zeros(1)))
+    opt = gd.optim.sgd(lr=lambda t: 0.0)
+    with pytest.raises(ValueError, match=r"got 0\.0 instead"):
+        opt.step(np.zeros(1), np.ones(1), opt.init(np.zeros(1)))
+
+
+# ---------------------------------------------------------------- declared once per parameter
+
+OPTIMISER_CLASSES = [gd.optim.sgd, gd.optim.adagrad, gd.optim.rmsprop, gd.optim.adam]
+SCHEDULE_CLASSES = [S.constant, S.step_decay, S.exponential, S.inverse_time, S.cosine, S.warmup]
+
+
+@pytest.mark.parametrize("cls", OPTIMISER_CLASSES + SCHEDULE_CLASSES, ids=lambda c: c.__name__)
+def test_every_constructor_argument_has_one_declared_constraint(cls):
+    import inspect
+    params = [p for p in inspect.signature(cls).parameters]
+    assert list(cls._parameter_constraints) == params
+
+
+@pytest.mark.parametrize("func", [gd.fit, gd.minimize, gd.optim.clip_by_norm, gd.plot.loss_curve])
+def test_functions_carry_their_constraint_table(func):
+    import inspect
+    table = func.parameter_constraints
+    assert set(table) <= set(inspect.signature(func).parameters)
+    assert all(isinstance(c, gd._validate.Constraint) for c in table.values())
+
+
+def test_every_explorer_argument_is_declared_once():
+    import inspect
+    explore = pytest.importorskip("gdcore.explore")
+    for name, make in explore.EXPLORERS.items():
+        assert list(make.parameter_constraints) == list(inspect.signature(make).parameters), name
+
+
+def test_shared_constraints_are_one_object():
+    """A hyper-parameter that several optimisers have is declared once and shared."""
+    tables = [c._parameter_constraints for c in OPTIMISER_CLASSES]
+    assert len({id(t["weight_decay"]) for t in tables}) == 1
+    assert len({id(t["lr"]) for t in tables}) == 1
+    assert gd.fit.parameter_constraints["tol"] is gd.minimize.parameter_constraints["tol"]
+
+
+def test_validate_params_names_the_function_or_its_caller():
+    v = gd._validate
+
+    @v.validate_params({"k": v.Interval(int, 1, None)})
+    def helper(k, func="helper"):
+        return k
+
+    assert helper(np.int64(2)) == 2 and type(helper(np.int64(2))) is int
+    with pytest.raises(ValueError, match=r"^The 'k' parameter of helper must be an int >= 1; got 0 instead\.$"):
+        helper(0)
+    with pytest.raises(ValueError, match=r"^The 'k' parameter of my_explorer must be"):
+        helper(0, func="my_explorer")
+    with pytest.raises(TypeError, match="no parameters"):
+        v.validate_params({"nope": v.Boolean()})(helper)
