@@ -37,28 +37,60 @@ c.Execute.execute_retries = 0
 c.ExecutePreprocessor.timeout = 60
 c.ExecutePreprocessor.interrupt_on_timeout = True
 
-# --- Tamper resistance ----------------------------------------------------------------------------------
-# Before executing, replace every test cell (and locked cell) with the instructor's copy from the gradebook,
-# matched by grade_id, so edited or emptied tests are restored (nbgrader's default)...
-c.OverwriteCells.enabled = True
-# ... and put back test cells a student deleted altogether (off by default in nbgrader).
-c.OverwriteCells.add_missing_cells = True
-# Store checksums of answer and test cells at release time; nbgrader uses them to tell an untouched
-# written answer (scored 0 automatically) from a real one (sent to manual grading).
+# --- Grading you can trust (see grading/ and the instructor guide, "What grading protects") ---------------
+# Every student kernel runs in a bubblewrap sandbox (no network, read-only system, no course files, its own
+# unprivileged uid, resource limits), and whether a test cell passed is decided OUTSIDE that kernel: the cell
+# publishes its results with grading.student.check, and grading.preprocess.Verdict compares them with the
+# results of a trusted run of the instructor's solutions/ notebook. These lists replace nbgrader's defaults
+# (nbgrader.converters.autograde.Autograde), so `nbgrader autograde`, formgrader's button and
+# `python -m grading` all grade the same way.
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,  # noqa: E402
+                                    GetGrades, LimitOutput, OverwriteCells, OverwriteKernelspec,
+                                    SaveAutoGrades)
+
+from grading.preprocess import (LimitOutputBytes, Normalize, SandboxedExecute, StripHiddenTests,  # noqa: E402
+                                Verdict)
+
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput,
+    Normalize,             # duplicated / copied / moved / deleted / relabelled cells resolved; setup cells restored
+    OverwriteKernelspec,
+    OverwriteCells,        # locked and test cells get the instructor's source back
+    CheckCellMetadata,
+]
+c.Autograde.autograde_preprocessors = [
+    SandboxedExecute,      # nbgrader's Execute, kernel in the sandbox; a dead kernel is a result, not a crash
+    Verdict,               # pass/fail decided outside the kernel; outputs become the verdict; flags recorded
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    LimitOutputBytes,      # bytes as well as lines
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+c.Verdict.course_root = c.CourseDirectory.root
+c.Verdict.source_directory = c.CourseDirectory.source_directory
+c.SandboxedExecute.cache_root = os.path.join(c.CourseDirectory.root, ".grading")
+# Feedback: hidden test code removed (their verdicts stay), maths rendered offline.
+c.GenerateFeedback.preprocessors = [StripHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
+# `nbgrader export` writes a status column: graded / needs_manual_grade / flagged / FAILED, with reasons.
+c.ExportApp.plugin_class = "grading.report.StatusExportPlugin"
+
+# Checksums of answer and test cells at release time: nbgrader uses them to tell an untouched written answer
+# (scored 0 automatically) from a real one (sent to manual grading).
 c.ComputeChecksums.enabled = True
+# Put back test cells a student deleted (Normalize already restores every locked cell; this is a backstop).
+c.OverwriteCells.add_missing_cells = True
 
 # --- Output handling ----------------------------------------------------------------------------------
-# nbgrader scores a test cell 0 if it wrote anything to stderr. A correct answer that triggers a
-# warning (RuntimeWarning from numpy, DeprecationWarning from a library, our DivergenceWarning...) must
-# still score, so drop stderr streams that are Python warnings before grading. Errors (tracebacks) are a
-# different output type and are never removed, so a failing test still scores 0.
-c.IgnorePattern.enabled = True
-c.IgnorePattern.pattern = r"(?m)^.*\b\w*Warning: "
-# A student who prints in a loop must not produce a 100 MB notebook, feedback page or gradebook:
-# keep at most 1000 lines of stream output and 100 traceback lines per cell.
+# A student who prints in a loop must not produce a 100 MB notebook, feedback page or gradebook: keep at most
+# 1000 lines and 20 kB per output, 100 kB per cell, and 100 traceback lines.
 c.LimitOutput.enabled = True
 c.LimitOutput.max_lines = 1000
 c.LimitOutput.max_traceback = 100
+c.LimitOutputBytes.max_text_bytes = 20_000
+c.LimitOutputBytes.max_cell_bytes = 100_000
 
 # --- Releasing ----------------------------------------------------------------------------------------
 # Keep the stubs students see uniform across assignments (these are nbgrader's defaults, made explicit

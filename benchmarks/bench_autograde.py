@@ -1,22 +1,21 @@
-"""Autograde time per submission for a synthetic class of 50 on one assignment (not a test).
+"""Autograde a class of 300 synthetic submissions of mixed quality, sandboxed and in parallel (not a test).
 
-    .venv/bin/python benchmarks/bench_autograde.py [assignment] [--students 50] [--jobs 1]
+    .venv/bin/python benchmarks/bench_autograde.py [assignment] [--students 300] [--workers N] [--compare 40]
 
-Builds a temporary course (never touching the repo's gradebook), releases the assignment with
-`nbgrader generate_assignment`, submits a class built from the source notebook (a mix of full, partial,
-blank, crashing, warning, tampered and monkeypatching students, as in tests/test_grading.py; no infinite
-loops, whose cost is just the configured timeout), and times `scripts/grade.py autograde`.
+Builds a temporary course (never the repo's gradebook), releases the assignment with
+`nbgrader generate_assignment`, submits a class cycling through the kinds of grading/synthetic.py (honest,
+partial, blank, crashing, warning, messy notebooks, attackers; no infinite loops, whose cost is just the
+configured timeout), and times `python -m grading autograde --workers N` (default: the number of cores),
+every kernel in its own bubblewrap sandbox. Target: 300 submissions in 4 minutes on 2 cores.
 
-Reference, measured in the same run: executing the solution notebook once with nbclient, i.e. a kernel
-start plus the cells, with none of nbgrader's work. The ratio shows nbgrader's overhead per submission.
-
---jobs N shards the students over N `grade.py autograde --student ...` processes that share the sqlite
-gradebook (each submission has its own kernel, so the work is independent; only the gradebook writes are
-serialised by sqlite's lock). With more graders or machines, use a PostgreSQL db_url instead.
+Measured in the same run, for the sandbox's per-submission overhead: the first --compare submissions graded
+once more unsandboxed (GDGRADE_UNSANDBOXED=1, the explicit opt-out) and once more sandboxed, with the same
+workers. Run as root (the sandbox needs it).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -26,69 +25,85 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 import nbformat  # noqa: E402
-from nbclient import NotebookClient  # noqa: E402
 
-import _grading as g  # noqa: E402
+from grading import synthetic  # noqa: E402
 
-KINDS = ["full", "full", "partial", "full", "blank", "error", "warning", "full", "tampered", "monkeypatch"]
+KINDS = ["full", "full", "partial", "full", "blank", "error", "warning", "duplicated", "reordered", "full",
+         "deleted_setup", "metadata_edited", "monkeypatch", "fake_check", "exit", "builtins", "badjson"]
+
+
+def run(cmd, cwd, env=None):
+    e = dict(os.environ, **(env or {}))
+    e["PATH"] = os.path.dirname(sys.executable) + os.pathsep + e.get("PATH", "")
+    t = time.time()
+    p = subprocess.run(cmd, cwd=cwd, env=e, capture_output=True, text=True)
+    return time.time() - t, p
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("assignment", nargs="?", default="gradients")
-    p.add_argument("--students", type=int, default=50)
-    p.add_argument("--jobs", type=int, default=1)
-    args = p.parse_args()
+    ap = argparse.ArgumentParser()
+    ap.add_argument("assignment", nargs="?", default="gradients")
+    ap.add_argument("--students", type=int, default=300)
+    ap.add_argument("--workers", type=int, default=os.cpu_count())
+    ap.add_argument("--compare", type=int, default=40)
+    args = ap.parse_args()
     a = args.assignment
     work = tempfile.mkdtemp(prefix="bench-autograde-")
-    try:
-        course = os.path.join(work, "course")
-        os.makedirs(os.path.join(course, "solutions"))
-        shutil.copy(os.path.join(ROOT, "nbgrader_config.py"), course)
-        shutil.copytree(os.path.join(ROOT, "solutions", a), os.path.join(course, "solutions", a))
-        g.nbgrader("generate_assignment", a, "--force", cwd=course)
-
-        names = g.notebooks(a)
+    course = os.path.join(work, "course")
+    os.makedirs(os.path.join(course, "solutions"))
+    shutil.copy(os.path.join(ROOT, "nbgrader_config.py"), course)
+    shutil.copytree(os.path.join(ROOT, "solutions", a), os.path.join(course, "solutions", a))
+    _, p = run([sys.executable, "-m", "nbgrader", "generate_assignment", a, "--force"], course)
+    assert p.returncode == 0, p.stderr[-2000:]
+    names = sorted(f for f in os.listdir(os.path.join(course, "solutions", a)) if f.endswith(".ipynb"))
+    kinds = {}
+    for name in names:
+        src = nbformat.read(os.path.join(course, "solutions", a, name), as_version=4)
+        rel = nbformat.read(os.path.join(course, "exercises", a, name), as_version=4)
+        kinds[name] = {s.name: s for s in synthetic.build_class(src, rel, a, synthetic.DELEGATIONS.get(a))}
+    students = []
+    for i in range(args.students):
+        kind = KINDS[i % len(KINDS)]
+        sid = f"s{i:03d}-{kind}"
+        students.append(sid)
+        d = os.path.join(course, "submitted", sid, a)
+        os.makedirs(d)
         for name in names:
-            source = nbformat.read(os.path.join(course, "solutions", a, name), as_version=4)
-            release = nbformat.read(os.path.join(course, "exercises", a, name), as_version=4)
-            students, _ = g.build_students(source, release)
-            for i in range(args.students):
-                d = os.path.join(course, "submitted", f"s{i:03d}", a)
-                os.makedirs(d, exist_ok=True)
-                nbformat.write(students[KINDS[i % len(KINDS)]], os.path.join(d, name))
+            nb = kinds[name][kind].notebook
+            with open(os.path.join(d, name), "w", encoding="utf-8") as f:
+                f.write(nb if isinstance(nb, str) else json.dumps(nb, indent=1))  # as saved, unvalidated
 
-        # reference: one plain execution of the solution notebook(s)
-        t = time.perf_counter()
-        for name in names:
-            nb = nbformat.read(os.path.join(course, "solutions", a, name), as_version=4)
-            NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True).execute()
-        ref = time.perf_counter() - t
+    # the expected results (one trusted run of the solution) are computed once, before the clock starts
+    subset = students[: args.compare]
+    flags = sum([["--student", s] for s in subset[:1]], [])
+    run([sys.executable, "-m", "grading", "autograde", a, *flags, "--workers", "1"], course)
 
-        ids = [f"s{i:03d}" for i in range(args.students)]
-        shards = [ids[k::args.jobs] for k in range(args.jobs)]
-        grade_py = os.path.join(ROOT, "scripts", "grade.py")
-        t = time.perf_counter()
-        procs = [subprocess.Popen([sys.executable, grade_py, "--root", course, "autograde", a,
-                                   *sum((["--student", s] for s in shard), [])],
-                                  cwd=course, env=g.env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                  text=True) for shard in shards]
-        outs = [pr.communicate()[0] for pr in procs]
-        total = time.perf_counter() - t
-        failed = sum(o.count(" FAILED ") for o in outs)
-        per = total / args.students
-        print(f"assignment {a}: {args.students} submissions, {args.jobs} job(s), {os.cpu_count()} cores")
-        print(f"  autograde total        {total:7.1f} s   ({per:.2f} s per submission)")
-        print(f"  reference: plain run   {ref:7.2f} s   (kernel start + cells of the solution notebook)")
-        print(f"  ratio per submission   {per / ref:7.2f} x the plain run")
-        print(f"  FAILED rows            {failed} (expected 0)")
-        print("  parallelise: shard students over processes (--jobs N, one kernel each); across machines use")
-        print("  a PostgreSQL db_url so several autograde processes can write the gradebook at once.")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    wall, p = run([sys.executable, "-m", "grading", "autograde", a, "--workers", str(args.workers)], course)
+    errors = p.stdout.count(": ERROR")
+    flags = sum([["--student", s] for s in subset], [])
+    wall_sub_sb, _ = run([sys.executable, "-m", "grading", "autograde", a, *flags, "--workers", str(args.workers)],
+                         course)
+    wall_sub_un, _ = run([sys.executable, "-m", "grading", "autograde", a, *flags, "--workers", str(args.workers)],
+                         course, env={"GDGRADE_UNSANDBOXED": "1"})
+    _, st = run([sys.executable, "-m", "grading", "status", a], course)
+    counts = {}
+    for line in st.stdout.splitlines():
+        parts = line.split()
+        if len(parts) >= 3:
+            counts[parts[2]] = counts.get(parts[2], 0) + 1
+    load = os.getloadavg()[0]
+    n = args.students
+    print(f"assignment {a}, {n} submissions, {args.workers} workers, {os.cpu_count()} cores, load {load:.1f}")
+    print(f"sandboxed autograde of all {n}:        {wall:7.1f} s  ({wall / n:.2f} s per submission, "
+          f"target 240 s: {'PASS' if wall <= 240 else 'FAIL'})")
+    print(f"first {len(subset)} again, sandboxed:          {wall_sub_sb:7.1f} s  ({wall_sub_sb / len(subset):.2f} s each)")
+    print(f"first {len(subset)} again, UNSANDBOXED:        {wall_sub_un:7.1f} s  ({wall_sub_un / len(subset):.2f} s each)")
+    print(f"sandbox overhead per submission:      {(wall_sub_sb - wall_sub_un) / len(subset) * args.workers:+.2f} s "
+          f"of worker time (ratio {wall_sub_sb / wall_sub_un:.2f})")
+    print(f"statuses: {counts}; nbgrader errors in the batch log: {errors}")
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -7,4 +7,5 @@ source "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 bash scripts/vendor.sh   # offline JS for the book build (idempotent)
 if [ -x scripts/install_browser.sh ]; then scripts/install_browser.sh; fi
+bash scripts/install_grading.sh   # bubblewrap (the grading sandbox), postgresql (gradebook tests), nodejs
 python -m pytest "$@"

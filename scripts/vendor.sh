@@ -22,6 +22,27 @@ mathjax@3.2.2 sha512-Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/F
 requirejs@2.3.8 sha512-7/cTSLOdYkNBNJcDMWf+luFvMriVm7eYxp4BcFCsAX0wF421Vyce5SXP17c+Jd5otXKGNehIonFlyQXSowL6Mw==
 @jupyter-widgets/html-manager@1.0.15 sha512-5thBIV6ymNgmPVOHvzx+gGy8ZSKmSazhtGw4/c4xJDVzRhG9PTeQsRjF3FUTopvFi//SABeNz1yp47bCrJ3CQA==
 "
+# --- grading: mathjax-full (MathJax 3 for Node.js), which typesets feedback pages into SVG offline ----------
+# Kept out of _vendor/ (that folder is published with the book). grading/feedback.py reads it from here.
+GDEST="$ROOT/_vendor_grading"
+GSPEC="mathjax-full@3.2.2"
+GINTEGRITY="sha512-+LfG9Fik+OuI8SLwsiR02IVdjcnRCy5MufYLi0C3TdMT56L/pjB0alMVGgoWJF8pN9Rc7FESycZB9BMNWIid5w=="
+if [ ! -f "$GDEST/.stamp" ] || [ "$(cat "$GDEST/.stamp")" != "$GSPEC $GINTEGRITY" ]; then
+  command -v npm >/dev/null || { echo "[vendor] npm is required (apt-get install -y npm)" >&2; exit 1; }
+  gwork="$(mktemp -d)"
+  (cd "$gwork" && npm pack --silent "$GSPEC" >/dev/null)
+  gtgz="$(ls "$gwork"/mathjax-full-*.tgz)"
+  got="sha512-$(openssl dgst -sha512 -binary "$gtgz" | base64 -w0)"
+  if [ "$got" != "$GINTEGRITY" ]; then echo "[vendor] integrity mismatch for $GSPEC: got $got" >&2; exit 1; fi
+  tar xzf "$gtgz" -C "$gwork"
+  rm -rf "$GDEST.tmp" && mkdir -p "$GDEST.tmp/mathjax-full"
+  cp -r "$gwork/package/js" "$gwork/package/LICENSE" "$gwork/package/package.json" "$GDEST.tmp/mathjax-full/"
+  rm -rf "$GDEST" "$gwork"
+  mv "$GDEST.tmp" "$GDEST"
+  echo "$GSPEC $GINTEGRITY" > "$GDEST/.stamp"
+  echo "[vendor] done: $(du -sh "$GDEST" | cut -f1) in $GDEST (feedback maths)"
+fi
+
 want="$(printf '%s\n' "$MANIFEST" "$(sed -n '/^# layout/,$p' "${BASH_SOURCE[0]}")" | sha256sum | cut -d' ' -f1)"
 if [ -f "$DEST/.stamp" ] && [ "$(cat "$DEST/.stamp")" = "$want" ]; then
   exit 0
@@ -64,3 +85,4 @@ rm -rf "$DEST"
 mv "$DEST.tmp" "$DEST"
 echo "$want" > "$DEST/.stamp"
 echo "[vendor] done: $(du -sh "$DEST" | cut -f1) in $DEST"
+

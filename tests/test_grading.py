@@ -1,29 +1,32 @@
-"""The nbgrader pipeline: assignment conventions, exercises/ == generate_assignment(solutions/), no leaks, and
-the whole instructor round trip on synthetic students for EVERY assignment under solutions/.
+"""Grading an instructor can trust: conventions, no leaks, and the instructor round trip on a hostile class.
 
-The round trip runs in a temporary copy of the course (never in the repo): release with
-`nbgrader generate_assignment`, submit synthetic students built from the notebooks themselves, then
-`scripts/grade.py all` (autograde + generate_feedback + export with a status column), and every score is
-read back through nbgrader's Gradebook API.
+The round trip runs in a temporary course holding every assignment (never in the repo): release with
+`nbgrader generate_assignment`, submit the synthetic class of grading/synthetic.py (honest students, faults,
+messy notebooks, attackers, delegation to gdcore), grade with `python -m grading all` (sandboxed, parallel,
+verdicts outside the kernel), then check every score through nbgrader's Gradebook API, every status and flag in
+the export, every verdict report, the feedback pages, that the course tree, gdcore, grading and site-packages
+are byte-identical afterwards, and that no sandboxed process survives.
 """
 from __future__ import annotations
 
-import concurrent.futures
 import filecmp
 import html
 import os
 import re
-import time
+import subprocess
+import sys
+import zipfile
 
 import nbformat
 import pytest
 
 import _grading as g
+from grading import policy, synthetic
+from grading.synthetic import is_answer, is_setup, is_test, is_written, nbmeta
 
 ASSIGNMENTS = g.assignments()
 RELEASED = sorted(os.listdir(os.path.join(g.ROOT, "exercises"))) if os.path.isdir(
     os.path.join(g.ROOT, "exercises")) else []
-STUDENTS = ["full", "blank", "partial", "error", "timeout", "warning", "tampered", "monkeypatch", "badjson", "exit"]
 REQUIRED = {"grade_id", "grade", "solution", "locked", "schema_version"}
 
 
@@ -40,6 +43,7 @@ def test_there_are_assignments_and_each_is_released():
 def test_source_notebook_follows_the_conventions(assignment):
     names = g.notebooks(assignment)
     assert names, f"solutions/{assignment}/ has no notebook"
+    assert assignment in policy.OFF_LIMITS, f"grading/policy.py declares nothing for {assignment}"
     total, n_tests, n_written = 0.0, 0, 0
     for name in names:
         nb = nbformat.read(os.path.join(g.ROOT, "solutions", assignment, name), as_version=4)
@@ -47,9 +51,18 @@ def test_source_notebook_follows_the_conventions(assignment):
         assert f"nbgrader validate exercises/{assignment}/{name}" in first_md.source, \
             f"{name}: the first markdown cell must tell students how to validate"
         assert re.search(r"[Cc]hapter", first_md.source), f"{name}: the first markdown cell must name its chapter"
+        for qualname in policy.off_limits(assignment):
+            assert qualname in first_md.source, f"{name}: the instructions must name the off-limits {qualname}"
+        if policy.off_limits(assignment):
+            assert "Off-limits" in first_md.source, f"{name}: the instructions need an Off-limits paragraph"
+        setup = [c for c in nb.cells if is_setup(c)]
+        assert setup and f'use_assignment("{assignment}")' in setup[0].source, \
+            f"{name}: a locked setup cell must call use_assignment({assignment!r})"
+        first_code = next(c for c in nb.cells if c.cell_type == "code")
+        assert is_setup(first_code), f"{name}: the first code cell (imports) must be the locked setup cell"
         ids = []
         for c in nb.cells:
-            m = g.nbmeta(c)
+            m = nbmeta(c)
             if not m:
                 assert "BEGIN SOLUTION" not in c.source and "BEGIN HIDDEN" not in c.source, \
                     f"{name}: a cell without nbgrader metadata has solution/hidden-test markers"
@@ -58,21 +71,26 @@ def test_source_notebook_follows_the_conventions(assignment):
             assert REQUIRED <= set(m), f"{where}: nbgrader metadata lacks {REQUIRED - set(m)}"
             assert m["schema_version"] == 3 and re.fullmatch(r"[a-z][a-z0-9_]*", m["grade_id"]), where
             ids.append(m["grade_id"])
-            if g.is_answer(c):
+            if is_answer(c):
                 assert m["locked"] is False and "### BEGIN SOLUTION" in c.source, where
                 before = c.source.split("### BEGIN SOLUTION")[0]
                 assert '"""' in before, f"{where}: the docstring (the spec) must be outside the solution block"
-            elif g.is_test(c):
+            elif is_test(c):
                 assert m["locked"] is True and float(m["points"]) > 0, where
                 assert c.source.lstrip().startswith('"""'), f"{where}: a test cell opens with a docstring"
                 visible, _, hidden = c.source.partition("### BEGIN HIDDEN TESTS")
                 assert "### END HIDDEN TESTS" in hidden, f"{where}: hidden tests are missing"
-                assert "assert" in visible, f"{where}: needs at least one visible test"
-                assert not re.search(r"\b(allclose|isclose|numpy\.testing|np\.testing)\b", c.source), \
-                    f"{where}: compare with a local pure-Python _close, not numpy's (students can patch those)"
+                assert re.search(r"\bcheck\(", visible) and "expected=" in visible, \
+                    f"{where}: needs at least one visible check(..., expected=...)"
+                assert re.search(r"\bcheck\(", hidden), f"{where}: hidden tests must call check()"
+                assert "expected=" not in hidden, \
+                    f"{where}: hidden checks carry no expected value (the grader computes it outside the kernel)"
+                assert not re.search(r"^\s*assert\b|\bdef _close\b|allclose|isclose", c.source, re.M), \
+                    f"{where}: compare with check(), not assert or numpy (the verdict is decided outside the kernel)"
+                assert len(c.source.splitlines()) <= 40, f"{where}: a test cell should be short and readable"
                 n_tests += 1
                 total += float(m["points"])
-            elif g.is_written(c):
+            elif is_written(c):
                 assert c.cell_type == "markdown" and float(m["points"]) > 0, where
                 n_written += 1
                 total += float(m["points"])
@@ -84,6 +102,14 @@ def test_source_notebook_follows_the_conventions(assignment):
 
 # --- no solution or hidden test leaks -------------------------------------------------------------------
 
+def _hidden_lines(text):
+    out = []
+    for rx in (synthetic.SOLUTION_RE, synthetic.HIDDEN_RE):
+        for block in rx.findall(text):
+            out += [ln.strip() for ln in block.splitlines()]
+    return out
+
+
 def _secret_lines(assignment):
     """Lines of solutions and hidden tests that appear nowhere else in the source (so would be a leak)."""
     secrets = set()
@@ -91,9 +117,8 @@ def _secret_lines(assignment):
         nb = nbformat.read(os.path.join(g.ROOT, "solutions", assignment, name), as_version=4)
         hidden, visible = set(), set()
         for c in nb.cells:
-            h = set(g.hidden_lines(c.source))
-            hidden |= h
-            rest = g.HIDDEN_RE.sub("", g.SOLUTION_RE.sub("", c.source))
+            hidden |= set(_hidden_lines(c.source))
+            rest = synthetic.HIDDEN_RE.sub("", synthetic.SOLUTION_RE.sub("", c.source))
             visible |= {ln.strip() for ln in rest.splitlines()}
         secrets |= {ln for ln in hidden - visible if len(ln) >= 16}
     return secrets
@@ -104,7 +129,6 @@ def test_release_has_no_solutions_or_hidden_tests(assignment):
     secrets = _secret_lines(assignment)
     assert secrets, "found no solution lines to look for: the check would be vacuous"
     d = os.path.join(g.ROOT, "exercises", assignment)
-    assert os.path.isdir(d), f"exercises/{assignment} is missing"
     for root, _, files in os.walk(d):
         for f in files:
             text = open(os.path.join(root, f), encoding="utf-8", errors="replace").read()
@@ -113,24 +137,27 @@ def test_release_has_no_solutions_or_hidden_tests(assignment):
             if f.endswith(".ipynb"):
                 nb = nbformat.reads(text, as_version=4)
                 text = "\n".join(c.source for c in nb.cells)
-            lines = {ln.strip() for ln in text.splitlines()}
-            leaked = sorted(secrets & lines)
+            leaked = sorted(secrets & {ln.strip() for ln in text.splitlines()})
             assert not leaked, f"exercises/{assignment}/{f} leaks solution/hidden-test lines: {leaked[:5]}"
 
 
 def _secret_blocks():
-    """Every solution block and hidden-test block (2+ non-empty lines), as stripped lines joined by newlines."""
     blocks = []
     for a in ASSIGNMENTS:
         for name in g.notebooks(a):
             nb = nbformat.read(os.path.join(g.ROOT, "solutions", a, name), as_version=4)
             for c in nb.cells:
-                for rx in (g.SOLUTION_RE, g.HIDDEN_RE):
+                for rx in (synthetic.SOLUTION_RE, synthetic.HIDDEN_RE):
                     for block in rx.findall(c.source):
                         lines = [ln.strip() for ln in block.splitlines() if ln.strip()]
                         if len(lines) >= 2 and len("".join(lines)) >= 40:
                             blocks.append((f"{a}/{name}", "\n".join(lines)))
     return blocks
+
+
+def _page_text(raw):
+    text = html.unescape(re.sub(r"<[^>]+>", "", raw))
+    return "\n".join(ln.strip() for ln in text.splitlines() if ln.strip())
 
 
 def test_built_book_has_no_solutions_or_hidden_tests():
@@ -142,129 +169,239 @@ def test_built_book_has_no_solutions_or_hidden_tests():
     assert blocks, "found no solution blocks to look for: the check would be vacuous"
     for root, _, files in os.walk(build):
         for f in files:
-            if not f.endswith((".html", ".ipynb", ".txt", ".md", ".js")):
-                continue
-            raw = open(os.path.join(root, f), encoding="utf-8", errors="replace").read()
-            # (the marker names themselves may appear: the instructor guide explains them)
-            text = html.unescape(re.sub(r"<[^>]+>", "", raw))
-            text = "\n".join(ln.strip() for ln in text.splitlines() if ln.strip())
-            leaked = [where for where, block in blocks if block in text]
-            assert not leaked, f"_build/html/{f} contains whole solution/hidden-test blocks from {leaked[:3]}"
+            if f.endswith((".html", ".ipynb", ".txt", ".md", ".js")):
+                text = _page_text(open(os.path.join(root, f), encoding="utf-8", errors="replace").read())
+                leaked = [where for where, block in blocks if block in text]
+                assert not leaked, f"_build/html/{f} contains whole solution/hidden-test blocks from {leaked[:3]}"
 
 
-# --- the instructor round trip ----------------------------------------------------------------------------
+# --- the instructor round trip on the synthetic class ---------------------------------------------------
 
-# The round trip of all assignments takes about 5 min of wall time on an idle 2-core machine (about 5 min
-# of CPU in all); on a machine shared with other jobs it has taken 21 min. pyproject's 1200 s per-test
-# timeout would cut it off there, so the tests that build the fixture get more time.
 ROUND_TRIP_TIMEOUT = pytest.mark.timeout(3600)
 
 
 @pytest.fixture(scope="module")
-def trips(tmp_path_factory):
-    """Run the round trip for every assignment, two at a time (2 cores), each in its own temp course."""
-    work = str(tmp_path_factory.mktemp("course"))
-    t0 = time.time()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {a: pool.submit(g.round_trip, a, work) for a in ASSIGNMENTS}
-        results = {}
-        for a, fut in futures.items():
+def trip(tmp_path_factory):
+    return g.round_trip(str(tmp_path_factory.mktemp("grading")))
+
+
+def _cases():
+    """(assignment, notebook, student name) for the whole synthetic class, known without grading anything."""
+    out = []
+    for a in ASSIGNMENTS:
+        for name in g.notebooks(a):
+            src = nbformat.read(os.path.join(g.ROOT, "solutions", a, name), as_version=4)
+            rel_path = os.path.join(g.ROOT, "exercises", a, name)
+            if not os.path.isfile(rel_path):
+                continue
+            rel = nbformat.read(rel_path, as_version=4)
             try:
-                results[a] = fut.result()
-            except Exception as exc:  # report it on that assignment's tests, keep the others
-                results[a] = exc
-    results["_total_seconds"] = time.time() - t0
-    return results
+                students = synthetic.build_class(src, rel, a, synthetic.DELEGATIONS.get(a),
+                                                 with_timeout=a == "gradients")
+            except Exception:  # noqa: BLE001 - reported by the round trip itself
+                continue
+            out += [(a, name, s.name) for s in students]
+    return out
 
 
-def _trip(trips, assignment):
-    r = trips[assignment]
-    if isinstance(r, Exception):
-        pytest.fail(f"round trip for {assignment} crashed: {r}")
-    return r
+CASES = _cases()
+
+
+def _student(trip, a, name, who):
+    return next(s for s in trip["classes"][(a, name)] if s.name == who)
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 @ROUND_TRIP_TIMEOUT
-def test_exercises_equal_a_fresh_generate_assignment(trips, assignment):
+def test_exercises_equal_a_fresh_generate_assignment(trip, assignment):
     """exercises/<a> must be byte-for-byte what generate_assignment makes (nbgrader's output is deterministic)."""
-    r = _trip(trips, assignment)
-    fresh = os.path.join(r["course"], "exercises", assignment)
+    fresh = os.path.join(trip["course"], "exercises", assignment)
     committed = os.path.join(g.ROOT, "exercises", assignment)
     cmp = filecmp.dircmp(fresh, committed)
-
-    def diffs(c, prefix=""):
-        out = [prefix + f for f in c.left_only + c.right_only + c.diff_files + c.funny_files]
-        for sub, sc in c.subdirs.items():
-            out += diffs(sc, prefix + sub + "/")
-        return out
-
-    # dircmp compares shallowly by stat; compare contents explicitly
-    different = diffs(cmp) + [f for f in cmp.same_files
-                              if not filecmp.cmp(os.path.join(fresh, f), os.path.join(committed, f), shallow=False)]
+    different = cmp.left_only + cmp.right_only + cmp.diff_files + [
+        f for f in cmp.same_files if not filecmp.cmp(os.path.join(fresh, f), os.path.join(committed, f), False)]
     assert not different, (f"exercises/{assignment} is stale or hand-edited: {different}. Regenerate it with "
                            f"`nbgrader generate_assignment {assignment} --force` from the repo root")
 
 
-def _auto(r, student):
-    """Autograded points of a student (test cells only) and the written answers' auto scores."""
-    tests, written = 0.0, {}
-    for name, source in r["sources"].items():
-        kinds = {g.nbmeta(c)["grade_id"]: c for c in source.cells if g.nbmeta(c).get("grade")}
-        for gid, c in kinds.items():
-            auto, _ = r["per_cell"][student][(name, gid)]
-            if g.is_written(c):
-                written[gid] = auto
-            else:
-                tests += float(auto or 0.0)
-    return tests, written
-
-
-@pytest.mark.parametrize("student", STUDENTS)
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment,notebook,who", CASES)
 @ROUND_TRIP_TIMEOUT
-def test_round_trip_scores(trips, assignment, student):
-    r = _trip(trips, assignment)
-    row = r["status"][student]
-    broken = r["broken"][student]
-    if any(b == "FAILED" for b in broken.values()):
-        # invalid JSON / a dead kernel: flagged, never exported as a plain 0, no feedback
+def test_every_synthetic_student_gets_the_right_grade_status_and_flag(trip, assignment, notebook, who):
+    st = _student(trip, assignment, notebook, who)
+    src = trip["sources"][(assignment, notebook)]
+    row = trip["status"].get((assignment, who))
+    assert row, f"{who} is missing from the export of {assignment}"
+    if st.status == "FAILED":
         assert row["status"] == "FAILED" and row["score"] == "" and row["reason"], row
-        assert not r["feedback"][student]
         return
-    expected = sum(g.expected_auto_score(src, broken[name]) for name, src in r["sources"].items())
-    got, written = _auto(r, student)
-    assert got == expected, f"{assignment}/{student}: autograded {got}, expected {expected}"
-    assert row["status"] != "FAILED" and float(row["auto_score"]) == expected, row
-    assert r["feedback"][student], f"no feedback generated for {student}"
-    full = sum(float(g.nbmeta(c)["points"]) for s in r["sources"].values() for c in s.cells if g.is_test(c))
-    if student in ("partial", "error", "timeout", "tampered"):
-        # one broken answer loses the points of the tests that call it, and only those
-        assert 0 <= got < full, f"{assignment}/{student}: the broken answer cost nothing ({got}/{full})"
-    if student == "partial":
-        assert 0 < got, f"{assignment}: no partial credit possible: every test depends on every answer"
-    if student == "blank":
-        # an untouched written answer scores 0 automatically; nothing awaits a human
-        assert all(v == 0 for v in written.values()) and row["status"] == "graded", (written, row)
-    elif student == "full":
-        assert got == full > 0
-        assert all(v is None for v in written.values()) and row["status"] == "needs_manual_grade", (written, row)
+    want = synthetic.expected_score(src, st)
+    got = sum(float(v[0] or 0) for k, v in trip["per_cell"].items()
+              if k[:3] == (assignment, who, notebook) and any(
+                  nbmeta(c).get("grade_id") == k[3] and is_test(c) for c in src.cells))
+    report = trip["reports"].get((assignment, who, notebook), {})
+    msgs = "\n".join(f"  {k}: {v['message']}" for k, v in report.get("verdicts", {}).items() if not v["passed"])
+    assert got == want, f"{assignment}/{who}: autograded {got}, expected {want}\n{msgs}\nflags: {report.get('flags')}"
+    assert float(row["auto_score"]) == want, row
+    assert row["status"] == st.status, f"{assignment}/{who}: status {row['status']!r} ({row['reason']}), " \
+                                       f"expected {st.status!r}"
+    assert (row["status"] == "flagged") == st.flagged
+    if st.flagged:
+        assert row["reason"], "a flagged submission must say why"
+    if st.message:
+        assert st.message in msgs, f"{assignment}/{who}: no verdict message mentions {st.message!r}:\n{msgs}"
+    assert report.get("sandboxed") is True, f"{assignment}/{who} was not graded in the sandbox"
+    fb = os.path.join(trip["course"], "feedback", who, assignment, notebook.replace(".ipynb", ".html"))
+    assert os.path.isfile(fb), f"no feedback for {who}"
 
 
 @ROUND_TRIP_TIMEOUT
-def test_round_trip_total_time(trips):
-    """Prints the per-assignment score table (run with -s to see it); the time is reported, not asserted."""
-    lines = [f"{'assignment':<18}" + "".join(f"{s:>12}" for s in STUDENTS) + "   seconds"]
+def test_honest_work_is_never_lost(trip):
+    """Messy notebooks (copied, moved, deleted, relabelled cells, warnings, huge output) get full marks."""
     for a in ASSIGNMENTS:
-        r = trips[a]
-        if isinstance(r, Exception):
-            lines.append(f"{a:<18} crashed: {r}")
-            continue
-        cells = []
-        for s in STUDENTS:
-            row = r["status"].get(s, {})
-            cells.append("FAILED" if row.get("status") == "FAILED" else f"{row.get('auto_score')}/{row.get('max_score')}")
-        lines.append(f"{a:<18}" + "".join(f"{c:>12}" for c in cells) + f"   {r['seconds']:.0f}")
-    lines.append(f"total round-trip time: {trips['_total_seconds']:.0f} s for {len(ASSIGNMENTS)} assignments")
-    print("\n" + "\n".join(lines))
-    assert all(not isinstance(trips[a], Exception) for a in ASSIGNMENTS)
+        for who in ("full", "warning", "deleted_setup", "duplicated", "reordered", "metadata_edited", "big_output",
+                    "memory_hog"):
+            row = trip["status"].get((a, who))
+            assert row and row["status"] == "needs_manual_grade", (a, who, row)
+            assert float(row["auto_score"]) == float(trip["status"][(a, "full")]["auto_score"]) > 0, (a, who, row)
+            assert float(row["max_score"]) == float(trip["status"][(a, "full")]["max_score"]), \
+                f"{a}/{who}: max score changed by edited metadata: {row}"
+
+
+@ROUND_TRIP_TIMEOUT
+def test_attacks_gain_nothing(trip):
+    """Every attacker answered everything wrongly; whatever the trick, every autograded point is lost."""
+    attackers = ("monkeypatch", "input_transformer", "builtins", "fake_check", "frame_reader", "fake_records",
+                 "file_attack", "network", "background_process", "shadow_numpy")
+    for a in ASSIGNMENTS:
+        for who in attackers:
+            row = trip["status"].get((a, who))
+            assert row is not None and row["status"] != "FAILED", (a, who, row)
+            assert float(row["auto_score"]) == 0.0, f"{a}/{who} earned {row['auto_score']} with wrong answers"
+
+
+@ROUND_TRIP_TIMEOUT
+def test_course_tree_library_and_site_packages_are_unchanged(trip):
+    before, after = trip["before"], trip["after"]
+    changed = sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
+    assert not changed, f"grading changed files it must never touch: {changed[:10]}"
+    assert len(before) > 100, "the integrity check looked at almost nothing"
+
+
+@ROUND_TRIP_TIMEOUT
+def test_no_sandboxed_process_survives_grading(trip):
+    assert not trip["procs_after"], f"processes left behind under sandbox uids: {trip['procs_after']}"
+    uids = {r.get("uid") for r in trip["reports"].values()}
+    assert len(uids) > 1 and None not in uids, "reports do not say which uid each sandbox used"
+
+
+@ROUND_TRIP_TIMEOUT
+def test_outputs_are_bounded_in_bytes(trip):
+    course = trip["course"]
+    for a in ASSIGNMENTS:
+        for name in g.notebooks(a):
+            ag = os.path.join(course, "autograded", "big_output", a, name)
+            fb = os.path.join(course, "feedback", "big_output", a, name.replace(".ipynb", ".html"))
+            assert os.path.getsize(ag) < 1_000_000, f"{ag}: {os.path.getsize(ag)} bytes"
+            assert os.path.getsize(fb) < 2_000_000, f"{fb}: {os.path.getsize(fb)} bytes"
+    db = os.path.join(course, "gradebook.db")
+    assert os.path.getsize(db) < 50_000_000
+
+
+def _hidden_test_lines(assignment):
+    """Lines of hidden tests that appear nowhere else in the source (a student's own answers may well equal
+    solution lines, so those are not secrets in their feedback)."""
+    out = set()
+    for name in g.notebooks(assignment):
+        nb = nbformat.read(os.path.join(g.ROOT, "solutions", assignment, name), as_version=4)
+        hidden, visible = set(), set()
+        for c in nb.cells:
+            for block in synthetic.HIDDEN_RE.findall(c.source):
+                hidden |= {ln.strip() for ln in block.splitlines()}
+            visible |= {ln.strip() for ln in synthetic.HIDDEN_RE.sub("", c.source).splitlines()}
+        out |= {ln for ln in hidden - visible if len(ln) >= 16}
+    assert out, f"{assignment}: no hidden test lines to look for: the check would be vacuous"
+    return out
+
+
+@ROUND_TRIP_TIMEOUT
+def test_feedback_shows_no_hidden_test_and_needs_no_network(trip):
+    course = trip["course"]
+    pages = 0
+    for a in ASSIGNMENTS:
+        secrets = {ln for ln in _hidden_test_lines(a) if not ln.startswith("#")}
+        for who in ("full", "blank", "partial"):
+            d = os.path.join(course, "feedback", who, a)
+            for f in os.listdir(d):
+                raw = open(os.path.join(d, f), encoding="utf-8").read()
+                pages += 1
+                assert "BEGIN HIDDEN TESTS" not in raw, f"{a}/{who}/{f} shows hidden tests"
+                text = _page_text(raw)
+                leaked = [s for s in secrets if s in text]
+                assert not leaked, f"{a}/{who}/{f} shows hidden test lines: {leaked[:3]}"
+                assert not re.search(r"<script[^>]+src=\"https?://", raw), f"{a}/{who}/{f} loads a script from the web"
+                assert "<svg" in raw or "$" not in text, f"{a}/{who}/{f}: maths not typeset offline"
+    assert pages >= len(ASSIGNMENTS) * 3
+
+
+@ROUND_TRIP_TIMEOUT
+def test_failure_messages_say_what_was_expected_and_got(trip):
+    rep = trip["reports"][("gradients", "monkeypatch", "gradients.ipynb")]
+    msg = rep["verdicts"]["mse_loss_value"]["message"]
+    assert "expected" in msg and "got 0" in msg and "off by" in msg, msg
+
+
+@ROUND_TRIP_TIMEOUT
+def test_plain_nbgrader_autograde_and_export_use_the_sandbox_and_the_status_column(trip):
+    """The instructor guide's own nbgrader commands grade exactly like `python -m grading`."""
+    course = trip["course"]
+    p = g.nbgrader("autograde", "gradients", "--student", "fake_check", "--force", cwd=course, check=False)
+    assert p.returncode == 0, p.stderr[-3000:]
+    import json
+    from grading.preprocess import report_path
+    rep = json.load(open(report_path(course, "fake_check", "gradients", "gradients")))
+    assert rep["sandboxed"] and not any(v["passed"] for v in rep["verdicts"].values()), rep
+    p = g.nbgrader("export", "--to", "nbgrader-export.csv", cwd=course, check=False)
+    assert p.returncode == 0, p.stderr[-3000:]
+    import csv
+    rows = list(csv.DictReader(open(os.path.join(course, "nbgrader-export.csv"))))
+    assert rows and "status" in rows[0]
+    bad = [r for r in rows if r["student_id"] == "badjson"]
+    assert bad and all(r["status"] == "FAILED" and r["score"] == "" for r in bad), bad
+    flagged = [r for r in rows if r["student_id"] == "fake_check"]
+    assert flagged and all(r["status"] == "flagged" and r["reason"] for r in flagged), flagged
+
+
+def test_lms_zip_collection_takes_only_the_notebook(tmp_path):
+    """The no-exchange route: LMS zips -> submitted/, safely (zip slip, extra files, bombs, junk)."""
+    course = tmp_path / "course"
+    (course / "exercises" / "gradients").mkdir(parents=True)
+    (course / "nbgrader_config.py").write_text("c = get_config()\n")
+    release = open(os.path.join(g.ROOT, "exercises", "gradients", "gradients.ipynb"), "rb").read()
+    (course / "exercises" / "gradients" / "gradients.ipynb").write_bytes(release)
+    dl = tmp_path / "downloaded"
+    dl.mkdir()
+    with zipfile.ZipFile(dl / "alice.zip", "w") as z:
+        z.writestr("work/gradients.ipynb", release)
+        z.writestr("../../evil.py", "print('pwned')")
+        z.writestr("numpy.py", "raise SystemExit")
+    with zipfile.ZipFile(dl / "bob.zip", "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("gradients.ipynb", b"0" * 50_000_000)  # a bomb: compresses ~1000x
+    (dl / "Carol Smith_carol_12345_gradients.ipynb").write_bytes(release)
+    (dl / "notes.txt").write_text("hello")
+    p = subprocess.run([sys.executable, "-m", "grading", "--root", str(course), "collect", "gradients", str(dl)],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+    sub = course / "submitted"
+    assert sorted(os.listdir(sub)) == ["alice", "carol"], (os.listdir(sub), p.stdout)
+    assert sorted(os.listdir(sub / "alice" / "gradients")) == ["gradients.ipynb", "timestamp.txt"]
+    assert (sub / "alice" / "gradients" / "gradients.ipynb").read_bytes() == release
+    assert not (tmp_path / "evil.py").exists() and not (course / "evil.py").exists()
+    assert "bob" in p.stdout and "too large" in p.stdout
+
+
+def test_grading_refuses_to_run_unsandboxed_without_an_explicit_opt_out(tmp_path, monkeypatch):
+    """Where bubblewrap cannot start, grading stops with a message naming the cause."""
+    from grading import sandbox
+    monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap on the PATH
+    with pytest.raises(sandbox.SandboxUnavailable, match="bubblewrap"):
+        sandbox.preflight()
