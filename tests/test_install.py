@@ -27,8 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # The range, written out by hand here, so that a change to pyproject.toml must be made on purpose.
 SUPPORTED = ((3, 11), (3, 12), (3, 13))
-# each supported minor at its lowest patch release, plus Debian 12's /usr/bin/python3
-TARGETS = ["3.11.0", "3.11.2", "3.12.0", "3.13.0"]
+# each supported minor at its lowest patch release: a pin that installs on 3.11.0 installs on Debian 12's
+# 3.11.2 too (the same wheel tags; a requires-python such as ">=3.11.5" fails on both)
+TARGETS = ["3.11.0", "3.12.0", "3.13.0"]
 
 
 def _norm(name):
@@ -54,19 +55,24 @@ def test_requires_python_is_the_readme_range():
     assert "3.10+" not in readme
 
 
-def _resolve(version):
+def _pip_dry_run(version, *args):
     cmd = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
-           "--only-binary=:all:", "--python-version", version, "--report", "-", "-r", "requirements.txt"]
-    proc = subprocess.run(cmd, cwd=ROOT, check=False, capture_output=True, text=True, timeout=600)
+           "--only-binary=:all:", "--python-version", version, *args]
+    return subprocess.run(cmd, cwd=ROOT, check=False, capture_output=True, text=True, timeout=600)
+
+
+def _resolve(version):
+    proc = _pip_dry_run(version, "--report", "-", "-r", "requirements.txt")
+    if proc.returncode != 0:  # once more, in case the index did not answer: a real conflict fails twice
+        proc = _pip_dry_run(version, "--report", "-", "-r", "requirements.txt")
     return proc
 
 
 @pytest.fixture(scope="module")
 def resolutions():
-    """pip's resolution of requirements.txt for each target Python (run concurrently: mostly waiting)."""
-    with ThreadPoolExecutor(max_workers=len(TARGETS) + 2) as pool:
-        results = dict(zip(TARGETS + ["3.10.0", "3.14.0"], pool.map(_resolve, TARGETS + ["3.10.0", "3.14.0"])))
-    return results
+    """pip's resolution of requirements.txt for each target Python (about 10 s of CPU each)."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(TARGETS, pool.map(_resolve, TARGETS)))
 
 
 @pytest.mark.parametrize("version", TARGETS)
@@ -84,12 +90,11 @@ def test_pins_resolve_on_every_supported_python(resolutions, version):
     assert not changed, f"pins that pip did not honour on {version}: {changed}"
 
 
-@pytest.mark.parametrize("version", ["3.10.0", "3.14.0"])
-def test_pins_refuse_pythons_outside_the_range(resolutions, version):
-    # 3.10: numpy 2.4 and gdcore's requires-python refuse it; 3.14: gdcore's requires-python does
-    proc = resolutions[version]
+@pytest.mark.parametrize("version", ["3.10.13", "3.14.0"])
+def test_gdcore_refuses_pythons_outside_the_range(version):
+    proc = _pip_dry_run(version, "--no-deps", "--no-build-isolation", "-e", ".")
     assert proc.returncode != 0
-    assert "gdcore" in proc.stderr or "Requires-Python" in proc.stderr or "ResolutionImpossible" in proc.stderr
+    assert f"Package 'gdcore' requires a different Python: {version} not in '<3.14,>=3.11'" in proc.stderr
 
 
 # ----------------------------------------------------------------------------------- setup.sh
