@@ -88,7 +88,7 @@ class Optimizer:
     state's buffer names), ``_parameter_constraints`` and ``_leaf``.
 
     ``_leaf(p, g, bufs, lr, t, out)`` writes the update of one parameter array ``p`` into ``out`` and
-    updates its buffers ``bufs`` (a list, in the order of ``_buffers``) in place.
+    updates its buffers ``bufs`` (a sequence, in the order of ``_buffers``) in place.
     """
 
     name = "optimizer"
@@ -164,12 +164,20 @@ class Optimizer:
             lr = self.lr(t - 1)
         names = self._buffers
         leaf = self._leaf
-        if isinstance(params, dict):
+        if not isinstance(params, dict):
+            leaf(params, grads, [state[b] for b in names], lr, t, out)
+        elif len(names) == 1:  # the common cases without a list per leaf and step (fit's hot loop)
+            b1 = state[names[0]]
+            for k, p in params.items():
+                leaf(p, grads[k], (b1[k],), lr, t, out[k])
+        elif len(names) == 2:
+            b1, b2 = state[names[0]], state[names[1]]
+            for k, p in params.items():
+                leaf(p, grads[k], (b1[k], b2[k]), lr, t, out[k])
+        else:
             bufs = [state[b] for b in names]
             for k, p in params.items():
                 leaf(p, grads[k], [b[k] for b in bufs], lr, t, out[k])
-        else:
-            leaf(params, grads, [state[b] for b in names], lr, t, out)
         return out
 
 
