@@ -184,6 +184,7 @@ class _Recorder:
         self.loss, self.lr, self.norm, self.sizes = [], [], [], []
         self.epoch_loss, self.epoch_steps = [], []
         self.path = [copy_tree(params)] if record_path else None
+        self.batch = None  # full batch: every step uses this many examples (no per-step record)
         self.kw = {}
 
     def epoch(self, loss, steps):
@@ -204,8 +205,9 @@ class _Recorder:
 
     def history(self):
         n_steps = len(self.loss)
+        sizes = self.sizes if self.batch is None else [self.batch] * n_steps
         return History(loss=np.array(self.loss), lr=np.array(self.lr), grad_norm=np.array(self.norm),
-                       examples=np.cumsum(np.array(self.sizes, dtype=np.int64)),
+                       examples=np.cumsum(np.array(sizes, dtype=np.int64)),
                        epoch_loss=np.array(self.epoch_loss), path=self.path, n_steps=n_steps,
                        epochs_run=max(len(self.epoch_loss) - 1, 0), **self.kw)
 
@@ -257,11 +259,14 @@ def _full_batch(fast, params, X, y, optimizer, epochs, tol, diverge_factor, rec,
 
     The step's loss is the epoch loss before it. Shared by ``fit`` (full batch) and ``minimize``.
     """
+    rec.batch = n
     lrs = _rates(optimizer.lr, 0, epochs)
     state = optimizer.init(params)
     step = optimizer.step_inplace
     limit = None
     prev = copy_tree(params)  # the parameters before the latest step; its arrays receive the next step
+    losses, norms, path = rec.loss, rec.norm, rec.path
+    epoch_loss, epoch_steps = rec.epoch_loss, rec.epoch_steps
     for t in range(epochs + 1):
         loss, grads = fast(params, X, y)
         norm = global_norm(grads)
@@ -269,22 +274,24 @@ def _full_batch(fast, params, X, y, optimizer, epochs, tol, diverge_factor, rec,
             limit = diverge_factor * max(abs(loss), 1e-12) if math.isfinite(loss) else -math.inf
         # "not (loss <= limit)" is also true for NaN
         if not (loss <= limit) or not math.isfinite(norm):
+            rec.lr.extend(lrs[:len(losses)])
             rec.diverged(t, lrs[max(t - 1, 0)], loss, keep=max(t - 1, 0))
             return prev
-        rec.epoch(loss, t)
+        epoch_loss.append(loss)
+        epoch_steps.append(t)
         if tol is not None and norm < tol:
+            rec.lr.extend(lrs[:t])
             rec.kw["converged"] = True
             return params
         if t == epochs:
             break
         step(params, grads, state, prev, lrs[t])
         params, prev = prev, params
-        rec.loss.append(loss)
-        rec.lr.append(lrs[t])
-        rec.norm.append(norm)
-        rec.sizes.append(n)
-        if rec.path is not None:
-            rec.path.append(copy_tree(params))
+        losses.append(loss)
+        norms.append(norm)
+        if path is not None:
+            path.append(copy_tree(params))
+    rec.lr.extend(lrs)
     if not _finite(params):
         rec.diverged(t, lrs[t - 1], float("inf"), keep=t - 1)
         return prev
