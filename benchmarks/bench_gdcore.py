@@ -17,6 +17,7 @@ What "the same updates" means for the references (see README.md):
 """
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import platform
@@ -27,9 +28,9 @@ import time
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import gdcore as gd  # noqa: E402
+import gdcore as gd
 
 REPEATS = 3
 # CPU time of this process: what the code costs, not how long it waited for a core that other
@@ -171,11 +172,13 @@ def bench_stochastic():
     params = gd.models.linear.init(d)
     out = {}
     for name, B in (("mini-batch epoch (N=1e5, d=20, B=32)", 32), ("per-sample SGD epoch (N=1e5, d=20)", 1)):
-        def run_gd():
+        def run_gd(B=B):
             return gd.fit(gd.models.linear, params, X, y, gd.optim.sgd(lr=lr), batch_size=B, epochs=1, rng=0)
 
-        ref = (lambda **kw: ref_sgd_epoch(X, y, lr, 0, **kw)) if B == 1 else \
-            (lambda **kw: ref_minibatch_epoch(X, y, B, lr, 0, **kw))
+        def ref(B=B, **kw):
+            if B == 1:
+                return ref_sgd_epoch(X, y, lr, 0, **kw)
+            return ref_minibatch_epoch(X, y, B, lr, 0, **kw)
 
         # the twins must agree before their times mean anything
         p, hist = run_gd()
@@ -188,7 +191,7 @@ def bench_stochastic():
         repeats = REPEATS if B > 1 else 2
         t_gd, t_ref = best_of_pair(run_gd, ref, repeats)
         line(name, t_gd, t_ref, 1.2)
-        t_bare = best_of(lambda: ref(epoch_losses=False), repeats)
+        t_bare = best_of(functools.partial(ref, epoch_losses=False), repeats)
         print(f"{'':<44} (info) bare reference without the 2 full-data losses: {t_bare * 1e3:.2f} ms, "
               f"ratio {t_gd / t_bare:.3f}")
         t_sk = sklearn_time(X, y, B)

@@ -9,8 +9,20 @@ from . import data, gradcheck, losses, models, optim, plot, schedules
 from .train import DivergenceWarning, History, fit, minimize
 
 __version__ = "0.1.0"
-__all__ = ["data", "gradcheck", "losses", "models", "optim", "plot", "schedules", "explore",
-           "fit", "minimize", "History", "DivergenceWarning"]
+__all__ = [
+    "DivergenceWarning",
+    "History",
+    "data",
+    "explore",
+    "fit",
+    "gradcheck",
+    "losses",
+    "minimize",
+    "models",
+    "optim",
+    "plot",
+    "schedules",
+]
 
 
 def __getattr__(name):

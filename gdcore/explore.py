@@ -374,6 +374,9 @@ class _LRView(_View):
         return full
 
 
+# Each explorer declares the accepted range of every argument once, here above it.
+@v.validate_params({"lr": v.Interval(float, 0, None, closed="neither"), "kappa": v.Interval(float, 1, 100),
+                    "x0": v.Array(ndim=1, shape=(2,)), "steps": v.Interval(int, 5, 100)})
 def learning_rate(lr=0.5, kappa=10.0, x0=(-2.5, 1.5), steps=30):
     """Gradient descent on a 2-D quadratic bowl: the learning rate against the curvature.
 
@@ -394,11 +397,6 @@ def learning_rate(lr=0.5, kappa=10.0, x0=(-2.5, 1.5), steps=30):
     -------
     ipywidgets.VBox (a :class:`LearningRateExplorer`)
     """
-    func = "learning_rate"
-    lr = core._lr(lr, func)
-    kappa = v.real(kappa, "kappa", func, low=1.0, high=100.0)
-    x0 = v.array(x0, "x0", func, ndim=1, shape=(2,))
-    steps = v.integer(steps, "steps", func, low=5, high=100)
     return LearningRateExplorer(lr, kappa, tuple(float(a) for a in x0), steps)
 
 
@@ -470,6 +468,7 @@ class _BSView(_View):
         return False
 
 
+@v.validate_params({"batch_size": v.Interval(int, 1, BS_N), "lr": v.Interval(float, 10 ** -2.5, 10 ** -0.3)})
 def batch_size(batch_size=16, lr=0.05):
     """Full-batch, mini-batch and per-sample SGD on the same linear regression, at equal compute.
 
@@ -487,11 +486,7 @@ def batch_size(batch_size=16, lr=0.05):
     -------
     ipywidgets.VBox (a :class:`BatchSizeExplorer`)
     """
-    func = "batch_size"
-    B = v.integer(batch_size, "batch_size", func, low=1, high=BS_N)
-    lr = core._lr(lr, func)
-    lr = v.real(lr, "lr", func, low=10 ** -2.5, high=10 ** -0.3)
-    return BatchSizeExplorer(B, lr)
+    return BatchSizeExplorer(batch_size, lr)
 
 
 # ============================================================================ 3. schedules
@@ -588,6 +583,10 @@ class _SchView(_View):
         return False
 
 
+@v.validate_params({"name": v.Options(_sched.NAMES), "lr0": v.Interval(float, 0.01, 0.3),
+                    "factor": v.Interval(float, 0.1, 0.9), "every": v.Interval(int, 32, 512),
+                    "gamma": v.Interval(float, 0.9, 0.9999), "decay": v.Interval(float, 1e-4, 10 ** -0.5),
+                    "lr_min": v.Interval(float, 0, 0.05), "warmup_steps": v.Interval(int, 1, 400)})
 def schedules(name="step_decay", lr0=0.1, factor=0.5, every=256, gamma=0.998, decay=0.01,
                        lr_min=0.0, warmup_steps=100):
     """Learning-rate schedules: the rate curve, and per-sample SGD's final error and noise under it.
@@ -609,16 +608,8 @@ def schedules(name="step_decay", lr0=0.1, factor=0.5, every=256, gamma=0.998, de
     -------
     ipywidgets.VBox (a :class:`SchedulesExplorer`)
     """
-    func = "schedules"
-    v.choice(name, "name", func, _sched.NAMES)
-    lr0 = core._lr(lr0, func)
-    lr0 = v.real(lr0, "lr0", func, low=0.01, high=0.3)
-    params = {"factor": v.real(factor, "factor", func, low=0.1, high=0.9),
-              "every": v.integer(every, "every", func, low=32, high=512),
-              "gamma": v.real(gamma, "gamma", func, low=0.9, high=0.9999),
-              "decay": v.real(decay, "decay", func, low=1e-4, high=10 ** -0.5),
-              "lr_min": v.real(lr_min, "lr_min", func, low=0.0, high=0.05),
-              "warmup_steps": v.integer(warmup_steps, "warmup_steps", func, low=1, high=400)}
+    params = {"factor": factor, "every": every, "gamma": gamma, "decay": decay, "lr_min": lr_min,
+              "warmup_steps": warmup_steps}
     return SchedulesExplorer(name, lr0, params)
 
 
@@ -721,6 +712,8 @@ class _MomView(_View):
         return False
 
 
+@v.validate_params({"lr": v.Interval(float, 1e-4, 10 ** -2.5), "beta": v.Interval(float, 0, 0.99),
+                    "adam_lr": v.Interval(float, 10 ** -2.5, 10 ** -0.3)})
 def momentum(lr=1e-3, beta=0.9, adam_lr=0.1):
     """Plain GD, momentum, Nesterov and Adam side by side on an ill-conditioned bowl and on Rosenbrock.
 
@@ -740,10 +733,6 @@ def momentum(lr=1e-3, beta=0.9, adam_lr=0.1):
     -------
     ipywidgets.VBox (a :class:`MomentumExplorer`)
     """
-    func = "momentum"
-    lr = v.real(core._lr(lr, func), "lr", func, low=1e-4, high=10 ** -2.5)
-    beta = v.real(beta, "beta", func, low=0.0, high=0.99)
-    adam_lr = v.real(core._lr(adam_lr, func), "adam_lr", func, low=10 ** -2.5, high=10 ** -0.3)
     return MomentumExplorer(lr, beta, adam_lr)
 
 
@@ -858,6 +847,9 @@ class _XorView(_View):
         return False
 
 
+@v.validate_params({"hidden": v.Interval(int, 1, 8), "activation": v.Options(mlp.ACTIVATIONS),
+                    "lr": v.Interval(float, 0.1, 10 ** 0.5), "epochs": v.Interval(int, 50, 1000),
+                    "seed": v.Interval(int, 0, 9)})
 def xor(hidden=4, activation="tanh", lr=1.0, epochs=500, seed=0):
     """The XOR MLP ``[2, H, 1]`` trained by full-batch GD: decision boundary and loss.
 
@@ -877,12 +869,6 @@ def xor(hidden=4, activation="tanh", lr=1.0, epochs=500, seed=0):
     -------
     ipywidgets.VBox (an :class:`XorExplorer`)
     """
-    func = "xor"
-    hidden, activation, lr, seed = core.xor_check(hidden, activation, lr, seed, func)
-    v.integer(hidden, "hidden", func, low=1, high=8)
-    v.real(lr, "lr", func, low=0.1, high=10 ** 0.5)
-    epochs = v.integer(epochs, "epochs", func, low=50, high=1000)
-    v.integer(seed, "seed", func, low=0, high=9)
     return XorExplorer(hidden, activation, lr, epochs, seed)
 
 

@@ -21,8 +21,13 @@ from .models import mlp
 BOWL_ANGLE = np.pi / 6   # the learning-rate bowl's principal axes are rotated by 30 degrees
 DIVERGE_AT = 1e6         # as in gd.minimize: a run stops once f > 1e6 * f(x0) or is not finite
 
+# constraints shared by several functions below, declared once
+LR = v.Interval(float, 0, None, closed="neither")
+STEPS = v.Interval(int, 1, None)
+
 
 # --------------------------------------------------------------------------- learning rate
+@v.validate_params({"lr": LR, "eigenvalues": v.Array(ndim=1)})
 def regime(lr, eigenvalues, func="regime"):
     """Classify gradient descent on a quadratic with Hessian eigenvalues ``eigenvalues``.
 
@@ -43,9 +48,7 @@ def regime(lr, eigenvalues, func="regime"):
     label : str
     rho : float, :math:`\\eta\\lambda_{max}`
     """
-    lr = _lr(lr, func)
-    lam = v.array(eigenvalues, "eigenvalues", func, ndim=1)
-    rho = lr * float(lam.max())
+    rho = lr * float(eigenvalues.max())
     if rho <= 1.0:
         return "converges", rho
     if rho < 2.0:
@@ -53,19 +56,13 @@ def regime(lr, eigenvalues, func="regime"):
     return "diverges", rho
 
 
-def _lr(lr, func):
-    if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, (int, float, np.integer, np.floating)):
-        v.fail("lr", func, "a float > 0", lr, TypeError)
-    if not np.isfinite(lr) or lr <= 0:
-        v.fail("lr", func, "a float > 0", lr)
-    return float(lr)
-
-
 def bowl(kappa):
     """The learning-rate explorer's bowl: ``gd.data.quadratic(kappa, L=1, angle=30 degrees)``."""
     return quadratic(kappa=kappa, L=1.0, angle=BOWL_ANGLE)
 
 
+@v.validate_params({"lr": LR, "kappa": v.Interval(float, 1, None), "x0": v.Array(ndim=1, shape=(2,)),
+                    "steps": STEPS})
 def quadratic_path(lr, kappa, x0, steps, func="quadratic_path"):
     """Gradient descent :math:`x_{k+1} = x_k - \\eta A x_k` on :func:`bowl`, in closed form.
 
@@ -87,10 +84,6 @@ def quadratic_path(lr, kappa, x0, steps, func="quadratic_path"):
     path : ndarray of shape (steps + 1, 2)
     loss : ndarray of shape (steps + 1,)
     """
-    lr = _lr(lr, func)
-    kappa = v.real(kappa, "kappa", func, low=1.0)
-    x0 = v.array(x0, "x0", func, ndim=1, shape=(2,))
-    steps = v.integer(steps, "steps", func, low=1)
     q = bowl(kappa)
     lam, Q = np.linalg.eigh(q.A)
     c = Q.T @ (x0 - q.x_star)
@@ -168,6 +161,7 @@ def lstsq_loss(X, y):
     return 0.5 * float(r @ r) / len(y)
 
 
+@v.validate_params({"lr": LR})
 def batch_size_runs(X, y, lr, batch_size, epochs, rng=0, func="batch_size_runs"):
     """Full-batch, mini-batch and per-sample SGD for the same number of gradient evaluations.
 
@@ -176,9 +170,8 @@ def batch_size_runs(X, y, lr, batch_size, epochs, rng=0, func="batch_size_runs")
     dict name -> (examples, excess) with ``excess`` = full-data loss minus the least-squares loss,
     both ndarrays of shape (steps + 1,), for names "full batch", "mini-batch (B=...)", "SGD (B=1)".
     """
-    lr = _lr(lr, func)
     n = X.shape[0]
-    batch_size = v.integer(batch_size, "batch_size", func, low=1, high=n)
+    batch_size = v.integer(batch_size, "batch_size", func, low=1, high=n)  # its bound depends on X
     floor = lstsq_loss(X, y)
     out = {}
     for name, B in (("full batch", None), (f"mini-batch (B={batch_size})", batch_size), ("SGD (B=1)", 1)):
@@ -198,10 +191,9 @@ SCHEDULE_PARAMS = {
 }
 
 
+@v.validate_params({"name": v.Options(schedules.NAMES), "lr0": schedules.LR0})
 def make_schedule(name, lr0, total_steps, func="make_schedule", **params):
     """Build the named schedule; cosine runs over ``total_steps``, warmup ramps into a constant."""
-    v.choice(name, "name", func, schedules.NAMES)
-    lr0 = _lr(lr0, func)
     kw = {k: params[k] for k in SCHEDULE_PARAMS[name]}
     if name == "cosine":
         return schedules.cosine(lr0, total_steps, lr_min=min(kw["lr_min"], lr0))
@@ -303,10 +295,9 @@ def rosenbrock_fun(a=1.0, b=100.0):
     return fun
 
 
+@v.validate_params({"lr": LR, "beta": v.Interval(float, 0, 1, closed="left")})
 def momentum_runs(fun, x0, lr, beta, steps, func="momentum_runs"):
     """All four methods of :data:`OPTIMIZERS` from ``x0``: dict name -> (path, loss, diverged)."""
-    lr = _lr(lr, func)
-    beta = v.real(beta, "beta", func, low=0.0, high=1.0, high_open=True)
     return {m: run_2d(fun, x0, m, lr, beta, steps) for m in OPTIMIZERS}
 
 
@@ -323,13 +314,8 @@ XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_Y = np.array([0.0, 1.0, 1.0, 0.0])
 
 
-def xor_check(hidden, activation, lr, seed, func="xor_run"):
-    """Validate the XOR explorer's settings (the gdcore error template on bad input)."""
-    hidden = v.integer(hidden, "hidden", func, low=1)
-    v.choice(activation, "activation", func, mlp.ACTIVATIONS)
-    return hidden, activation, _lr(lr, func), v.integer(seed, "seed", func, low=0)
-
-
+@v.validate_params({"hidden": STEPS, "activation": v.Options(mlp.ACTIVATIONS), "lr": LR, "epochs": STEPS,
+                    "seed": v.Interval(int, 0, None)})
 def xor_run(hidden, activation, lr, epochs, seed, func="xor_run"):
     """Full-batch GD on the 4 XOR points with a ``[2, hidden, 1]`` MLP, as ``gd.fit`` does it.
 
@@ -341,8 +327,6 @@ def xor_run(hidden, activation, lr, epochs, seed, func="xor_run"):
     snapshots : list of params dicts, after 0, 1, ..., epochs steps
     loss : ndarray of shape (epochs + 1,), the loss of each snapshot
     """
-    hidden, activation, lr, seed = xor_check(hidden, activation, lr, seed, func)
-    epochs = v.integer(epochs, "epochs", func, low=1)
     p = mlp.init([2, hidden, 1], activation, rng=seed)
     return xor_continue(p, activation, lr, epochs)
 

@@ -10,15 +10,26 @@ documented for ``torch.optim`` (SGD, Adagrad, RMSprop, Adam), with the step
 counter :math:`t = 1, 2, \\dots` and :math:`\\eta_t` the learning rate (a float or a
 schedule evaluated at the 0-based step ``t - 1``). ``weight_decay`` :math:`\\lambda`
 adds :math:`\\lambda\\theta` to the gradient first, as torch does.
+
+Two ways to take a step, one engine:
+
+* ``opt.step(params, grads, state)`` is pure and checks its inputs: use it in notebooks and exercises.
+* ``opt.step_inplace(params, grads, state, out=None, lr=None)`` is the fast engine behind ``step``,
+  ``gd.fit`` and ``gd.minimize``: it writes the new parameters into ``out`` (default: ``params``
+  itself) and advances ``state`` in place, with no checks and no copies. ``step`` is
+  ``step_inplace`` on fresh copies, so both compute bit-for-bit the same numbers.
+
+Each optimiser declares the constraints of its hyper-parameters once, in ``_parameter_constraints``.
 """
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 
 from . import _validate as v
-from .schedules import as_schedule
+from .schedules import LR, as_schedule  # noqa: F401  (as_schedule: for optimisers that set lr themselves)
 
 
 def tree_map(fn, *trees):
@@ -42,19 +53,20 @@ def global_norm(tree):
     return math.sqrt(float(np.vdot(tree, tree)))
 
 
+@v.validate_params({"max_norm": v.Interval(float, 0, None, closed="neither")})
 def clip_by_norm(grads, max_norm):
     """Rescale ``grads`` so that its global norm is at most ``max_norm`` (gradient clipping).
 
     .. math:: g \\leftarrow g \\cdot \\min\\!\\left(1, \\frac{c}{\\lVert g\\rVert}\\right)
     """
-    max_norm = v.real(max_norm, "max_norm", "clip_by_norm", low=0.0, low_open=True)
     grads = v.params(grads, "grads", "clip_by_norm")
     norm = global_norm(grads)
     scale = 1.0 if norm <= max_norm else max_norm / norm
     return tree_map(lambda g: g * scale, grads)
 
 
-def _copy_tree(tree):
+def copy_tree(tree):
+    """Float64 copies of an ndarray or of every array in a dict of ndarrays."""
     if isinstance(tree, dict):
         return {k: np.array(a, dtype=np.float64, copy=True) for k, a in tree.items()}
     return np.array(tree, dtype=np.float64, copy=True)
@@ -64,24 +76,34 @@ def _zeros(params):
     return tree_map(np.zeros_like, params)
 
 
-class Optimizer:
-    """Base class. Subclasses define ``_hyper`` (names), ``_buffers`` and ``_leaf``.
+# hyper-parameters that several optimisers share, declared once
+NON_NEGATIVE = v.Interval(float, 0, None)          # weight_decay, eps, lr_decay, ...
+MOMENTUM = v.Interval(float, 0, 1, closed="left")
+DECAY_RATE = v.Interval(float, 0, 1, closed="left")  # Adam's betas
+BOOL = v.Boolean()
 
-    ``_leaf(p, g, bufs, lr, t, out)`` writes the update of one parameter array ``p`` into ``out``
-    and updates its buffers in place; :meth:`step` runs it on fresh arrays, so the public API stays pure.
+
+class Optimizer:
+    """Base class. Subclasses define ``name``, ``_hyper`` (hyper-parameter names), ``_buffers`` (the
+    state's buffer names), ``_parameter_constraints`` and ``_leaf``.
+
+    ``_leaf(p, g, bufs, lr, t, out)`` writes the update of one parameter array ``p`` into ``out`` and
+    updates its buffers ``bufs`` (a sequence, in the order of ``_buffers``) in place.
     """
 
     name = "optimizer"
     _hyper = ()
     _buffers = ()
+    _parameter_constraints: ClassVar[dict] = {"lr": LR}
+
+    def _set(self, **values):
+        """Check the constructor's arguments against ``_parameter_constraints`` and store them."""
+        for key, value in v.check_params(self.name, self._parameter_constraints, values).items():
+            setattr(self, key, value)
 
     def __repr__(self):
         args = ", ".join(f"{h}={getattr(self, h)!r}" for h in ("lr",) + self._hyper)
         return f"{self.name}({args})"
-
-    def lr_at(self, step):
-        """Learning rate used by the step with 0-based index ``step``."""
-        return self.lr(step)
 
     def init(self, params):
         """Initial state: ``{"step": 0, <buffer>: zeros_like(params), ...}``."""
@@ -106,36 +128,57 @@ class Optimizer:
         if not isinstance(state, dict) or "step" not in state or any(b not in state for b in self._buffers):
             v.fail("state", func, f"a dict from {self.name}.init with keys {['step', *self._buffers]}",
                    state, TypeError)
-        return self._step(params, grads, state)
-
-    def _step(self, params, grads, state):
-        # pure: the update runs in place on fresh copies of the parameters and buffers
-        t = state["step"] + 1
+        new_state = {"step": state["step"]}
+        for b in self._buffers:
+            new_state[b] = copy_tree(state[b])
         new_params = tree_map(lambda p: np.empty(np.shape(p)), params)
-        new_bufs = tuple(_copy_tree(state[b]) for b in self._buffers)
-        self._update(params, grads, self._leaf_buffers(params, new_bufs), self.lr(t - 1), t, new_params)
-        new_state = {"step": t}
-        new_state.update(zip(self._buffers, new_bufs))
+        self.step_inplace(params, grads, new_state, new_params)
         return new_params, new_state
 
-    def _leaf_buffers(self, params, bufs):
-        """Regroup the buffers ``(buf_1, buf_2, ...)`` per parameter: ``{key: [buf_1[key], ...]}``."""
-        if isinstance(params, dict):
-            return {k: [b[k] for b in bufs] for k in params}
-        return list(bufs)
+    def step_inplace(self, params, grads, state, out=None, lr=None):
+        """One update, in place: the engine behind :meth:`step`, ``gd.fit`` and ``gd.minimize``.
 
-    def _update(self, params, grads, leaf_bufs, lr, t, out):
-        """Write the updated ``params`` into the arrays of ``out``; update the buffers in place.
+        Writes the updated parameters into the arrays of ``out`` and advances ``state`` in place
+        (``state["step"]`` and every buffer). Nothing is checked or copied, so this is for loops that
+        validated their inputs once.
 
-        ``leaf_bufs`` comes from :meth:`_leaf_buffers`. ``params`` and ``grads`` are only read;
-        ``out`` may be ``params`` itself (an in-place step).
+        Parameters
+        ----------
+        params : float64 ndarray or dict of float64 ndarrays; only read (unless ``out`` is ``params``)
+        grads : the same structure and shapes; only read
+        state : dict from :meth:`init`, modified in place
+        out : arrays with the structure of ``params``, or None for ``params`` itself (an in-place step)
+        lr : float, optional
+            The learning rate of this step if the caller already has it (``fit`` reads a whole
+            epoch's rates with one vectorised schedule call); by default ``self.lr(state["step"])``.
+
+        Returns
+        -------
+        out
         """
-        if isinstance(params, dict):
-            leaf = self._leaf
+        if out is None:
+            out = params
+        t = state["step"] + 1
+        state["step"] = t
+        if lr is None:
+            lr = self.lr(t - 1)
+        names = self._buffers
+        leaf = self._leaf
+        if not isinstance(params, dict):
+            leaf(params, grads, [state[b] for b in names], lr, t, out)
+        elif len(names) == 1:  # the common cases without a list per leaf and step (fit's hot loop)
+            b1 = state[names[0]]
             for k, p in params.items():
-                leaf(p, grads[k], leaf_bufs[k], lr, t, out[k])
+                leaf(p, grads[k], (b1[k],), lr, t, out[k])
+        elif len(names) == 2:
+            b1, b2 = state[names[0]], state[names[1]]
+            for k, p in params.items():
+                leaf(p, grads[k], (b1[k], b2[k]), lr, t, out[k])
         else:
-            self._leaf(params, grads, leaf_bufs, lr, t, out)
+            bufs = [state[b] for b in names]
+            for k, p in params.items():
+                leaf(p, grads[k], [b[k] for b in bufs], lr, t, out[k])
+        return out
 
 
 class sgd(Optimizer):
@@ -162,28 +205,33 @@ class sgd(Optimizer):
     name = "sgd"
     _hyper = ("momentum", "dampening", "weight_decay", "nesterov")
     _buffers = ("b",)
+    _parameter_constraints: ClassVar[dict] = {
+        "lr": LR, "momentum": MOMENTUM, "dampening": v.Interval(float, 0, 1), "weight_decay": NON_NEGATIVE,
+        "nesterov": BOOL}
 
     def __init__(self, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
-        self.lr = as_schedule(lr, "sgd")
-        self.momentum = v.real(momentum, "momentum", "sgd", low=0.0, high=1.0, high_open=True)
-        self.dampening = v.real(dampening, "dampening", "sgd", low=0.0, high=1.0)
-        self.weight_decay = v.real(weight_decay, "weight_decay", "sgd", low=0.0)
-        if not isinstance(nesterov, (bool, np.bool_)):
-            v.fail("nesterov", "sgd", "a bool", nesterov, TypeError)
-        if nesterov and (self.momentum == 0.0 or self.dampening != 0.0):
+        self._set(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov)
+        if self.nesterov and (self.momentum == 0.0 or self.dampening != 0.0):
             v.fail("nesterov", "sgd", "False unless momentum > 0 and dampening = 0", nesterov,
                    got=f"nesterov=True with momentum={self.momentum}, dampening={self.dampening}")
-        self.nesterov = bool(nesterov)
 
-    def _update(self, params, grads, leaf_bufs, lr, t, out):
+    def step_inplace(self, params, grads, state, out=None, lr=None):
         if self.momentum or self.weight_decay or not isinstance(params, dict):
-            return super()._update(params, grads, leaf_bufs, lr, t, out)
-        # plain SGD on a dict, the hot path of fit: theta <- theta - lr g, leaf by leaf
+            return super().step_inplace(params, grads, state, out, lr)
+        # plain SGD on a dict, the hot path of fit: theta <- theta - lr g, leaf by leaf (the buffer is
+        # unused), the same IEEE operations as _leaf
+        if out is None:
+            out = params
+        t = state["step"] + 1
+        state["step"] = t
+        if lr is None:
+            lr = self.lr(t - 1)
         for k, p in params.items():
             if p.ndim:
                 np.subtract(p, lr * grads[k], out=out[k])
             else:
                 out[k][()] = float(p) - lr * float(grads[k])
+        return out
 
     def _leaf(self, p, g, bufs, lr, t, out):
         (b,) = bufs
@@ -221,17 +269,19 @@ class adagrad(Optimizer):
     _hyper = ("lr_decay", "weight_decay", "initial_accumulator_value", "eps")
     _buffers = ("sum",)
 
+    _parameter_constraints: ClassVar[dict] = {
+        "lr": LR, "lr_decay": NON_NEGATIVE, "weight_decay": NON_NEGATIVE, "initial_accumulator_value": NON_NEGATIVE,
+        "eps": NON_NEGATIVE}
+
     def __init__(self, lr=0.01, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
-        self.lr = as_schedule(lr, "adagrad")
-        self.lr_decay = v.real(lr_decay, "lr_decay", "adagrad", low=0.0)
-        self.weight_decay = v.real(weight_decay, "weight_decay", "adagrad", low=0.0)
-        self.initial_accumulator_value = v.real(initial_accumulator_value, "initial_accumulator_value",
-                                                "adagrad", low=0.0)
-        self.eps = v.real(eps, "eps", "adagrad", low=0.0)
+        self._set(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                  initial_accumulator_value=initial_accumulator_value, eps=eps)
 
     def init(self, params):
         state = super().init(params)
-        state["sum"] = tree_map(lambda z: z + self.initial_accumulator_value, state["sum"])
+        # np.full_like keeps a 0-d leaf an array (z + value would give an immutable np.float64,
+        # which the in-place engine could not update)
+        state["sum"] = tree_map(lambda z: np.full_like(z, self.initial_accumulator_value), state["sum"])
         return state
 
     def _leaf(self, p, g, bufs, lr, t, out):
@@ -263,15 +313,13 @@ class rmsprop(Optimizer):
     _hyper = ("alpha", "eps", "weight_decay", "momentum", "centered")
     _buffers = ("v", "g_avg", "b")
 
+    _parameter_constraints: ClassVar[dict] = {
+        "lr": LR, "alpha": v.Interval(float, 0, 1), "eps": NON_NEGATIVE, "weight_decay": NON_NEGATIVE,
+        "momentum": MOMENTUM, "centered": BOOL}
+
     def __init__(self, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
-        self.lr = as_schedule(lr, "rmsprop")
-        self.alpha = v.real(alpha, "alpha", "rmsprop", low=0.0, high=1.0)
-        self.eps = v.real(eps, "eps", "rmsprop", low=0.0)
-        self.weight_decay = v.real(weight_decay, "weight_decay", "rmsprop", low=0.0)
-        self.momentum = v.real(momentum, "momentum", "rmsprop", low=0.0, high=1.0, high_open=True)
-        if not isinstance(centered, (bool, np.bool_)):
-            v.fail("centered", "rmsprop", "a bool", centered, TypeError)
-        self.centered = bool(centered)
+        self._set(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
+                  centered=centered)
 
     def _leaf(self, p, g, bufs, lr, t, out):
         vv, g_avg, b = bufs
@@ -312,15 +360,11 @@ class adam(Optimizer):
     _hyper = ("betas", "eps", "weight_decay")
     _buffers = ("m", "v")
 
+    _parameter_constraints: ClassVar[dict] = {
+        "lr": LR, "betas": v.Pair(DECAY_RATE, ("beta1", "beta2")), "eps": NON_NEGATIVE, "weight_decay": NON_NEGATIVE}
+
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-        self.lr = as_schedule(lr, "adam")
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            v.fail("betas", "adam", "a pair (beta1, beta2)", betas, TypeError)
-        b1 = v.real(betas[0], "betas", "adam", low=0.0, high=1.0, high_open=True)
-        b2 = v.real(betas[1], "betas", "adam", low=0.0, high=1.0, high_open=True)
-        self.betas = (b1, b2)
-        self.eps = v.real(eps, "eps", "adam", low=0.0)
-        self.weight_decay = v.real(weight_decay, "weight_decay", "adam", low=0.0)
+        self._set(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
     def _leaf(self, p, g, bufs, lr, t, out):
         m, vv = bufs
@@ -335,8 +379,6 @@ class adam(Optimizer):
         v_hat = vv / (1.0 - b2 ** t)
         np.subtract(p, lr * m_hat / (np.sqrt(v_hat) + self.eps), out=out)
 
-
-NAMES = ("sgd", "adagrad", "rmsprop", "adam")
 
 
 class adamw(Optimizer):
@@ -366,15 +408,10 @@ class adamw(Optimizer):
     _hyper = ("betas", "eps", "weight_decay")
     _buffers = ("m", "v")
 
+    _parameter_constraints: ClassVar[dict] = adam._parameter_constraints
+
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
-        self.lr = as_schedule(lr, "adamw")
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            v.fail("betas", "adamw", "a pair (beta1, beta2)", betas, TypeError)
-        b1 = v.real(betas[0], "betas", "adamw", low=0.0, high=1.0, high_open=True)
-        b2 = v.real(betas[1], "betas", "adamw", low=0.0, high=1.0, high_open=True)
-        self.betas = (b1, b2)
-        self.eps = v.real(eps, "eps", "adamw", low=0.0)
-        self.weight_decay = v.real(weight_decay, "weight_decay", "adamw", low=0.0)
+        self._set(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
     def _leaf(self, p, g, bufs, lr, t, out):
         m, vv = bufs
@@ -387,5 +424,3 @@ class adamw(Optimizer):
         v_hat = vv / (1.0 - b2 ** t)
         np.subtract((1.0 - lr * self.weight_decay) * p, lr * m_hat / (np.sqrt(v_hat) + self.eps), out=out)
 
-
-NAMES = NAMES + ("adamw",)

@@ -35,13 +35,18 @@ def style(ax, title=None, xlabel=None, ylabel=None):
     return ax
 
 
+_CURVE = "a History, a 1-D array of losses, or a list or dict of them"
+
+
+@v.validate_params({"x": v.Options(("step", "epoch", "examples")), "logy": v.Boolean()})
 def loss_curve(curves, ax=None, x="step", logy=True, title="Training loss", labels=None):
-    """Loss against steps (or examples seen) for one or more runs.
+    """Loss against steps (or examples seen) for one or more runs of ``gd.fit`` or ``gd.minimize``.
 
     Parameters
     ----------
     curves : History, 1-D array, or a list / dict of them
-        A ``History`` plots its per-step ``loss`` (or ``epoch_loss`` when ``x="epoch"``).
+        A ``History`` plots its per-step ``loss`` (or ``epoch_loss`` when ``x="epoch"``); an array
+        is plotted against its index (NaN and inf leave gaps).
     x : {"step", "epoch", "examples"}
         "examples" uses ``hist.examples`` (gradient evaluations), for equal-compute comparisons.
     logy : bool
@@ -51,20 +56,25 @@ def loss_curve(curves, ax=None, x="step", logy=True, title="Training loss", labe
     -------
     matplotlib.axes.Axes
     """
-    v.choice(x, "x", "loss_curve", ("step", "epoch", "examples"))
-    ax = _axes(ax)
     if isinstance(curves, dict):
         labels, curves = list(curves), list(curves.values())
     elif not isinstance(curves, (list, tuple)):
         curves = [curves]
-    for i, c in enumerate(curves):
+    ys = []
+    for c in curves:
         if hasattr(c, "epoch_loss"):
             yv = c.epoch_loss if x == "epoch" else c.loss
-            xv = c.examples if x == "examples" else np.arange(len(yv))
-        else:
-            yv = v.array(c, "curves", "loss_curve", ndim=1, allow_empty=True) if np.all(np.isfinite(c)) \
-                else np.asarray(c, dtype=float)
-            xv = np.arange(len(yv))
+            ys.append((c.examples if x == "examples" else np.arange(len(yv)), yv))
+            continue
+        try:
+            yv = np.asarray(c, dtype=float)
+        except (TypeError, ValueError):
+            v.fail("curves", "loss_curve", _CURVE, c, TypeError)
+        if yv.ndim != 1:
+            v.fail("curves", "loss_curve", _CURVE, c, got=f"an array of shape {yv.shape}")
+        ys.append((np.arange(len(yv)), yv))
+    ax = _axes(ax)
+    for i, (xv, yv) in enumerate(ys):
         label = labels[i] if labels is not None and i < len(labels) else None
         ax.plot(xv, yv, color=PALETTE[i % len(PALETTE)], lw=1.6, label=label)
     if logy:
@@ -76,6 +86,11 @@ def loss_curve(curves, ax=None, x="step", logy=True, title="Training loss", labe
     return ax
 
 
+_LIMITS = v.Pair(v.Interval(float), ("low", "high"))
+
+
+@v.validate_params({"f": v.Function("a callable f(P) for points P of shape (..., 2)"), "xlim": _LIMITS,
+                    "ylim": _LIMITS, "n_grid": v.Interval(int, 2, None)})
 def contour_path(f, paths=(), ax=None, xlim=(-3, 3), ylim=(-3, 3), levels=20, labels=None,
                  title="Loss contours and iterates", n_grid=200, x_star=None):
     """Contours of a 2-D function and optimisation paths over them.
@@ -119,6 +134,8 @@ def contour_path(f, paths=(), ax=None, xlim=(-3, 3), ylim=(-3, 3), levels=20, la
     return ax
 
 
+@v.validate_params({"predict": v.Function("a callable predict(P) giving probabilities for points P (m, 2)"),
+                    "margin": v.Interval(float, 0, None), "n_grid": v.Interval(int, 2, None)})
 def decision_boundary(predict, X, y, ax=None, title="Decision boundary", margin=0.5, n_grid=150):
     """Shade ``predict``'s probability of class 1 over the plane and draw the 0.5 contour.
 

@@ -20,6 +20,8 @@ All of them give :math:`\\eta_0` at step 0, except ``warmup``, whose point is to
 """
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from . import _validate as v
@@ -61,95 +63,119 @@ class Schedule:
         return hash((type(self).__name__,) + tuple(repr(getattr(self, f)) for f in self._fields))
 
 
-def _lr0(lr0, func):
-    return v.real(lr0, "lr0", func, low=0.0, low_open=True)
+# one declaration per parameter, shared by every schedule that has it
+LR0 = v.Interval(float, 0, None, closed="neither")
+FACTOR = v.Interval(float, 0, 1, closed="right")
+STEPS = v.Interval(int, 1, None)
 
 
-class constant(Schedule):
+class _Fields(Schedule):
+    """A schedule whose fields are exactly its ``_parameter_constraints``, checked on construction."""
+
+    _parameter_constraints: ClassVar[dict] = {}
+
+    def __init__(self, **values):
+        for name, value in v.check_params(type(self).__name__, self._parameter_constraints, values).items():
+            setattr(self, name, value)
+
+    @property
+    def _fields(self):
+        return tuple(self._parameter_constraints)
+
+
+class constant(_Fields):
     """:math:`\\eta_t = \\eta_0`."""
 
-    _fields = ("lr0",)
+    _parameter_constraints: ClassVar[dict] = {"lr0": LR0}
 
     def __init__(self, lr0):
-        self.lr0 = _lr0(lr0, "constant")
+        super().__init__(lr0=lr0)
 
     def _rate(self, t):
         return self.lr0 + 0.0 * t
 
 
-class step_decay(Schedule):
+class step_decay(_Fields):
     """:math:`\\eta_t = \\eta_0\\,\\gamma^{\\lfloor t/k \\rfloor}`: multiply by ``factor`` every ``every`` steps."""
 
-    _fields = ("lr0", "factor", "every")
+    _parameter_constraints: ClassVar[dict] = {"lr0": LR0, "factor": FACTOR, "every": STEPS}
 
     def __init__(self, lr0, factor, every):
-        self.lr0 = _lr0(lr0, "step_decay")
-        self.factor = v.real(factor, "factor", "step_decay", low=0.0, high=1.0, low_open=True)
-        self.every = v.integer(every, "every", "step_decay", low=1)
+        super().__init__(lr0=lr0, factor=factor, every=every)
 
     def _rate(self, t):
         return self.lr0 * self.factor ** np.floor(t / self.every)
 
 
-class exponential(Schedule):
+class exponential(_Fields):
     """:math:`\\eta_t = \\eta_0\\,\\gamma^t`."""
 
-    _fields = ("lr0", "gamma")
+    _parameter_constraints: ClassVar[dict] = {"lr0": LR0, "gamma": FACTOR}
 
     def __init__(self, lr0, gamma):
-        self.lr0 = _lr0(lr0, "exponential")
-        self.gamma = v.real(gamma, "gamma", "exponential", low=0.0, high=1.0, low_open=True)
+        super().__init__(lr0=lr0, gamma=gamma)
 
     def _rate(self, t):
         return self.lr0 * self.gamma ** t
 
 
-class inverse_time(Schedule):
+class inverse_time(_Fields):
     """:math:`\\eta_t = \\eta_0 / (1 + \\lambda t)`, the Robbins–Monro-admissible 1/t decay."""
 
-    _fields = ("lr0", "decay")
+    _parameter_constraints: ClassVar[dict] = {"lr0": LR0, "decay": v.Interval(float, 0, None)}
 
     def __init__(self, lr0, decay):
-        self.lr0 = _lr0(lr0, "inverse_time")
-        self.decay = v.real(decay, "decay", "inverse_time", low=0.0)
+        super().__init__(lr0=lr0, decay=decay)
 
     def _rate(self, t):
         return self.lr0 / (1.0 + self.decay * t)
 
 
-class cosine(Schedule):
+class cosine(_Fields):
     """:math:`\\eta_t = \\eta_{min} + \\tfrac12(\\eta_0-\\eta_{min})\\,(1+\\cos(\\pi\\,\\min(t,T)/T))`.
 
-    Holds at ``lr_min`` after ``total_steps``.
+    Holds at ``lr_min`` after ``total_steps``. ``lr_min`` is at most ``lr0``.
     """
 
-    _fields = ("lr0", "total_steps", "lr_min")
+    _parameter_constraints: ClassVar[dict] = {"lr0": LR0, "total_steps": STEPS,
+                                              "lr_min": v.Interval(float, 0, None)}
 
     def __init__(self, lr0, total_steps, lr_min=0.0):
-        self.lr0 = _lr0(lr0, "cosine")
-        self.total_steps = v.integer(total_steps, "total_steps", "cosine", low=1)
-        self.lr_min = v.real(lr_min, "lr_min", "cosine", low=0.0, high=self.lr0)
+        super().__init__(lr0=lr0, total_steps=total_steps, lr_min=lr_min)
+        if self.lr_min > self.lr0:  # the one bound that depends on another parameter
+            v.fail("lr_min", "cosine", v.Interval(float, 0, self.lr0).describe() + " (at most lr0)", lr_min)
 
     def _rate(self, t):
         frac = np.minimum(t, self.total_steps) / self.total_steps
         return self.lr_min + 0.5 * (self.lr0 - self.lr_min) * (1.0 + np.cos(np.pi * frac))
 
 
-class warmup(Schedule):
+class _BaseSchedule(v.Constraint):
+    """A gdcore schedule, or a float > 0 that becomes ``constant(lr0)``."""
+
+    def describe(self):
+        return "a gdcore schedule or a float > 0"
+
+    def check(self, value, name, func):
+        if isinstance(value, Schedule):
+            return value
+        if not v._is_real(value):
+            v.fail(name, func, self.describe(), value, TypeError)
+        if not LR0._in_range(float(value)):
+            v.fail(name, func, self.describe(), value)
+        return constant(float(value))
+
+
+class warmup(_Fields):
     """Linear warm-up (Goyal et al., 2017) in front of another schedule.
 
     :math:`\\eta_t = \\eta^{base}_0\\,(t+1)/W` for :math:`t < W`, then :math:`\\eta^{base}_{t-W}`.
     """
 
-    _fields = ("schedule", "warmup_steps")
+    _parameter_constraints: ClassVar[dict] = {"schedule": _BaseSchedule(), "warmup_steps": STEPS}
 
     def __init__(self, schedule, warmup_steps):
-        if isinstance(schedule, (int, float)) and not isinstance(schedule, bool):
-            schedule = constant(schedule)
-        if not isinstance(schedule, Schedule):
-            v.fail("schedule", "warmup", "a gdcore schedule or a float", schedule, TypeError)
-        self.schedule = schedule
-        self.warmup_steps = v.integer(warmup_steps, "warmup_steps", "warmup", low=1)
+        super().__init__(schedule=schedule, warmup_steps=warmup_steps)
 
     def _rate(self, t):
         W = self.warmup_steps
@@ -164,33 +190,50 @@ def get(name, **kwargs):
     return globals()[name](**kwargs)
 
 
+class LearningRate(v.Constraint):
+    """The ``lr`` of an optimiser: a float > 0 (becomes ``constant(lr)``), a schedule, or a callable
+    ``step -> lr`` (wrapped so that every rate it returns is checked)."""
+
+    def describe(self):
+        return "a float > 0 or a schedule"
+
+    def check(self, value, name, func):
+        if isinstance(value, Schedule):
+            return value
+        if callable(value):
+            return _Callable(value, func, name)
+        if not v._is_real(value):
+            v.fail(name, func, self.describe(), value, TypeError)
+        if not LR0._in_range(float(value)):
+            v.fail(name, func, self.describe(), value)
+        return constant(float(value))
+
+
+LR = LearningRate()
+
+
 def as_schedule(lr, func):
-    """A float becomes ``constant(lr)``; a schedule passes through. Used by the optimisers."""
-    if isinstance(lr, Schedule):
-        return lr
-    if callable(lr):
-        return _Callable(lr, func)
-    if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, (int, float, np.floating, np.integer)):
-        v.fail("lr", func, "a float > 0 or a schedule", lr, TypeError)
-    if not np.isfinite(lr) or lr <= 0:
-        v.fail("lr", func, "a float > 0 or a schedule", lr)
-    return constant(float(lr))
+    """A float becomes ``constant(lr)``; a schedule passes through; a callable is wrapped and checked."""
+    return LR.check(lr, "lr", func)
 
 
 class _Callable(Schedule):
-    """Wraps a user function ``step -> lr`` so it is checked at every call."""
+    """Wraps a user function ``step -> lr`` so that every rate it returns is checked."""
 
     _fields = ("fn",)
 
-    def __init__(self, fn, func):
+    def __init__(self, fn, func, name="lr"):
         self.fn = fn
         self._func = func
+        self._name = name
 
     def _rate(self, t):
         if np.ndim(t) == 0:
             lr = self.fn(int(t))
-            if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating, np.integer)) \
-                    or not np.isfinite(lr) or lr <= 0:
-                v.fail("lr", self._func, f"a schedule returning floats > 0 (at step {int(t)})", lr)
+            want = f"a schedule returning floats > 0 (at step {int(t)})"
+            if not v._is_real(lr):
+                v.fail(self._name, self._func, want, lr, TypeError)
+            if not LR0._in_range(float(lr)):
+                v.fail(self._name, self._func, want, lr)
             return float(lr)
         return np.array([self._rate(np.float64(s)) for s in t])

@@ -1,18 +1,20 @@
 """The training loop: full-batch, mini-batch and per-sample (stochastic) gradient descent.
 
-``fit`` validates its inputs once, then runs a lean loop over the model's
-unchecked ``_loss_and_grad`` and the optimiser's unchecked ``_step``.
+``fit`` validates its inputs once, then runs a lean loop over the model's unchecked
+``_loss_and_grad`` and the optimiser's public in-place engine ``step_inplace`` (which is what the
+pure ``opt.step`` runs too). ``minimize`` is the full-batch loop on a deterministic objective
+``fun(x) -> (f, grad)``, so its History means exactly what a full-batch ``fit``'s does.
 """
 from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from . import _validate as v
-from .optim import Optimizer, global_norm
+from .optim import Optimizer, copy_tree, global_norm
 
 
 class DivergenceWarning(RuntimeWarning):
@@ -21,26 +23,44 @@ class DivergenceWarning(RuntimeWarning):
 
 SAMPLING = ("reshuffle", "replacement", "fixed")
 
+# the constraints fit and minimize share, declared once
+OPTIMIZER = v.Instance(Optimizer, "a gdcore optimiser such as gd.optim.sgd(lr=0.1)")
+TOL = v.Optional(v.Interval(float, 0, None, closed="neither"))
+RECORD_PATH = v.Boolean()
+DIVERGE_FACTOR = v.Interval(float, 1, None, closed="neither")
+
 
 @dataclass
 class History:
-    """What happened during a run.
+    """What happened during a run of :func:`fit` or :func:`minimize` (the same meaning for both).
 
     Attributes
     ----------
     loss, lr, grad_norm : ndarray of shape (n_steps,)
-        Per step: the loss of the batch the step used (before the update), the
-        learning rate and the norm of the batch gradient.
+        Per step, before its update: the loss of the batch the step used, the learning rate and the
+        norm of the batch gradient. ``loss[0]`` is the loss at the initial parameters. For
+        ``minimize`` and full-batch ``fit`` the batch is everything, so ``loss`` is
+        ``epoch_loss[:-1]``.
     examples : ndarray of shape (n_steps,)
-        Cumulative number of per-example gradients computed after each step (the compute budget).
-    epoch_loss : ndarray of shape (n_epochs_run + 1,)
-        Loss on the *whole* data set before training and after every epoch.
-    path : list of params, or None
-        The parameters before the first step and after every step (``record_path=True``).
+        Cumulative number of per-example gradients computed after each step (the compute budget);
+        ``minimize`` counts one per step.
+    epoch_loss : ndarray of shape (epochs_run + 1,)
+        Loss on the *whole* data set before training and after every epoch. For ``minimize`` and
+        full-batch ``fit`` an epoch is one step, so ``epoch_loss[-1]`` is the loss of the returned
+        parameters.
+    path : list of params (``fit``), ndarray of shape (n_steps + 1, d) (``minimize``), or None
+        The parameters before the first step and after every step (``record_path=True``);
+        ``path[-1]`` is what the run returned.
     diverged : bool
-        True if the run stopped because the loss became non-finite or exploded.
+        True if the run stopped because the loss became non-finite or exploded. The step that
+        led there is undone: the run returns, and the records end at, the parameters before it.
+    diverged_step : int or None
+        The (1-based) step after which the loss was found non-finite or exploded (0: already at the
+        start).
     converged : bool
         True if it stopped because the full gradient norm fell below ``tol``.
+    n_steps, epochs_run : int
+        Steps and complete epochs in the records.
     """
 
     loss: np.ndarray
@@ -48,24 +68,17 @@ class History:
     grad_norm: np.ndarray
     examples: np.ndarray
     epoch_loss: np.ndarray
-    path: list | None = None
+    path: list | np.ndarray | None = None
     diverged: bool = False
     diverged_step: int | None = None
     converged: bool = False
     n_steps: int = 0
     epochs_run: int = 0
-    extra: dict = field(default_factory=dict)
 
     def __repr__(self):
         last = self.epoch_loss[-1] if len(self.epoch_loss) else float("nan")
         flags = " diverged" if self.diverged else (" converged" if self.converged else "")
         return f"History(n_steps={self.n_steps}, epochs_run={self.epochs_run}, final_loss={last:.6g}{flags})"
-
-
-def _copy(params):
-    if isinstance(params, dict):
-        return {k: np.array(a, dtype=np.float64, copy=True) for k, a in params.items()}
-    return np.array(params, dtype=np.float64, copy=True)
 
 
 def _finite(params):
@@ -90,6 +103,9 @@ def _warn_diverged(step, lr, loss):
         DivergenceWarning, stacklevel=3)
 
 
+@v.validate_params({"optimizer": OPTIMIZER, "epochs": v.Interval(int, 1, None), "rng": v.Seed(), "tol": TOL,
+                    "sampling": v.Options(SAMPLING), "record_path": RECORD_PATH,
+                    "diverge_factor": DIVERGE_FACTOR})
 def fit(model, params, X, y, optimizer, batch_size=None, epochs=100, rng=0, tol=None,
         sampling="reshuffle", record_path=False, diverge_factor=1e6):
     """Train ``params`` of ``model`` on ``(X, y)`` with ``optimizer``.
@@ -129,7 +145,8 @@ def fit(model, params, X, y, optimizer, batch_size=None, epochs=100, rng=0, tol=
     Returns
     -------
     params : dict of ndarrays
-        The final parameters; if the run diverged, the last parameters with a finite loss.
+        The final parameters; if the run diverged, the last ones before the step that made the loss
+        explode (``hist.path[-1]``).
     hist : History
     """
     func = "fit"
@@ -139,27 +156,18 @@ def fit(model, params, X, y, optimizer, batch_size=None, epochs=100, rng=0, tol=
     else:
         X, y = v.data(X, y, func)
         params = v.params(params, "params", func)
-    params = _copy(params)
     n = X.shape[0]
-    if not isinstance(optimizer, Optimizer):
-        v.fail("optimizer", func, "a gdcore optimiser such as gd.optim.sgd(lr=0.1)", optimizer, TypeError)
-    B = n if batch_size is None else v.integer(batch_size, "batch_size", func, low=1, high=n)
-    epochs = v.integer(epochs, "epochs", func, low=1)
-    g = v.rng(rng, "rng", func)
-    if tol is not None:
-        tol = v.real(tol, "tol", func, low=0.0, low_open=True)
-    v.choice(sampling, "sampling", func, SAMPLING)
-    diverge_factor = v.real(diverge_factor, "diverge_factor", func, low=1.0, low_open=True)
-    record_path = v.boolean(record_path, "record_path", func)
+    # the one bound that depends on the data: declared here, where n is known
+    batch_size = v.Optional(v.Interval(int, 1, n)).check(batch_size, "batch_size", func)
+    B = n if batch_size is None else batch_size
 
-    # params is a private copy from here on: the loop updates it (and the optimiser's buffers) in place
-    state = optimizer.init(params)
-    bufs = optimizer._leaf_buffers(params, tuple(state[b] for b in optimizer._buffers))
+    # a private copy from here on: the loop updates it (and the optimiser's state) in place
+    params = copy_tree(params)
     rec = _Recorder(record_path, params)
     if B == n:
-        params = _full_batch(fast, params, X, y, optimizer, bufs, epochs, tol, diverge_factor, rec)
+        params = _full_batch(fast, params, X, y, optimizer, epochs, tol, diverge_factor, rec, n)
     else:
-        params = _stochastic(fast, params, X, y, optimizer, bufs, B, epochs, g, tol, sampling,
+        params = _stochastic(fast, params, X, y, optimizer, B, epochs, rng, tol, sampling,
                              diverge_factor, rec, _fresh_grads(model))
     return params, rec.history()
 
@@ -169,22 +177,39 @@ class _Recorder:
 
     The stochastic loop appends only the loss and the gradient norm per step; the learning
     rates and batch sizes of an epoch are known in advance and are added once per epoch.
+    ``epoch_steps[i]`` is the number of steps behind ``epoch_loss[i]``.
     """
 
     def __init__(self, record_path, params):
-        self.loss, self.lr, self.norm, self.sizes, self.epoch_loss = [], [], [], [], []
-        self.path = [_copy(params)] if record_path else None
-        self.kw = {"epochs_run": 0}
+        self.loss, self.lr, self.norm, self.sizes = [], [], [], []
+        self.epoch_loss, self.epoch_steps = [], []
+        self.path = [copy_tree(params)] if record_path else None
+        self.batch = None  # full batch: every step uses this many examples (no per-step record)
+        self.kw = {}
 
-    def diverged(self, t, lr, loss):
+    def epoch(self, loss, steps):
+        self.epoch_loss.append(loss)
+        self.epoch_steps.append(steps)
+
+    def diverged(self, t, lr, loss, keep):
+        """The loss after step ``t`` exploded: keep the records of the first ``keep`` steps only."""
         self.kw.update(diverged=True, diverged_step=t)
+        for records in (self.loss, self.lr, self.norm, self.sizes):
+            del records[keep:]
+        if self.path is not None:
+            del self.path[keep + 1:]
+        while self.epoch_steps and self.epoch_steps[-1] > keep:
+            self.epoch_steps.pop()
+            self.epoch_loss.pop()
         _warn_diverged(t, lr, loss)
 
     def history(self):
+        n_steps = len(self.loss)
+        sizes = self.sizes if self.batch is None else [self.batch] * n_steps
         return History(loss=np.array(self.loss), lr=np.array(self.lr), grad_norm=np.array(self.norm),
-                       examples=np.cumsum(np.array(self.sizes, dtype=np.int64)),
-                       epoch_loss=np.array(self.epoch_loss), path=self.path, n_steps=len(self.loss),
-                       **self.kw)
+                       examples=np.cumsum(np.array(sizes, dtype=np.int64)),
+                       epoch_loss=np.array(self.epoch_loss), path=self.path, n_steps=n_steps,
+                       epochs_run=max(len(self.epoch_loss) - 1, 0), **self.kw)
 
 
 def _assign(dst, src):
@@ -229,13 +254,19 @@ def _epoch_data(X, y, B, sampling, g):
     return None, None, draws()
 
 
-def _full_batch(fast, params, X, y, optimizer, bufs, epochs, tol, diverge_factor, rec):
-    """Batch gradient descent: one loss_and_grad per step; the step's loss is the previous epoch's."""
-    n = X.shape[0]
-    update = optimizer._update
+def _full_batch(fast, params, X, y, optimizer, epochs, tol, diverge_factor, rec, n):
+    """Batch gradient descent: one ``fast(params, X, y)`` per step, each step an epoch of ``n`` examples.
+
+    The step's loss is the epoch loss before it. Shared by ``fit`` (full batch) and ``minimize``.
+    """
+    rec.batch = n
     lrs = _rates(optimizer.lr, 0, epochs)
+    state = optimizer.init(params)
+    step = optimizer.step_inplace
     limit = None
-    prev = _copy(params)  # the parameters before the latest step; its arrays receive the next step
+    prev = copy_tree(params)  # the parameters before the latest step; its arrays receive the next step
+    losses, norms, path = rec.loss, rec.norm, rec.path
+    epoch_loss, epoch_steps = rec.epoch_loss, rec.epoch_steps
     for t in range(epochs + 1):
         loss, grads = fast(params, X, y)
         norm = global_norm(grads)
@@ -243,25 +274,26 @@ def _full_batch(fast, params, X, y, optimizer, bufs, epochs, tol, diverge_factor
             limit = diverge_factor * max(abs(loss), 1e-12) if math.isfinite(loss) else -math.inf
         # "not (loss <= limit)" is also true for NaN
         if not (loss <= limit) or not math.isfinite(norm):
-            rec.diverged(t, lrs[max(t - 1, 0)], loss)
+            rec.lr.extend(lrs[:len(losses)])
+            rec.diverged(t, lrs[max(t - 1, 0)], loss, keep=max(t - 1, 0))
             return prev
-        rec.epoch_loss.append(loss)
-        rec.kw["epochs_run"] = t
+        epoch_loss.append(loss)
+        epoch_steps.append(t)
         if tol is not None and norm < tol:
+            rec.lr.extend(lrs[:t])
             rec.kw["converged"] = True
             return params
         if t == epochs:
             break
-        update(params, grads, bufs, lrs[t], t + 1, prev)
+        step(params, grads, state, prev, lrs[t])
         params, prev = prev, params
-        rec.loss.append(loss)
-        rec.lr.append(lrs[t])
-        rec.norm.append(norm)
-        rec.sizes.append(n)
-        if rec.path is not None:
-            rec.path.append(_copy(params))
+        losses.append(loss)
+        norms.append(norm)
+        if path is not None:
+            path.append(copy_tree(params))
+    rec.lr.extend(lrs)
     if not _finite(params):
-        rec.diverged(t, lrs[t - 1], float("inf"))
+        rec.diverged(t, lrs[t - 1], float("inf"), keep=t - 1)
         return prev
     return params
 
@@ -284,7 +316,7 @@ def _norms(grads_list):
     return np.sqrt(total).tolist()
 
 
-def _stochastic(fast, params, X, y, optimizer, bufs, B, epochs, g, tol, sampling, diverge_factor, rec, fresh):
+def _stochastic(fast, params, X, y, optimizer, B, epochs, g, tol, sampling, diverge_factor, rec, fresh):
     """Mini-batch / per-sample SGD: ceil(n/B) steps per epoch, full-data loss after each epoch.
 
     For gdcore's own models (``fresh``: new gradient arrays at every call) the per-step gradient
@@ -294,18 +326,19 @@ def _stochastic(fast, params, X, y, optimizer, bufs, B, epochs, g, tol, sampling
     models get the norm, and the check, at every step.
     """
     n = X.shape[0]
-    update = optimizer._update
+    state = optimizer.init(params)
+    step = optimizer.step_inplace
     loss0, grads0 = fast(params, X, y)
     if not math.isfinite(loss0):
-        rec.diverged(0, optimizer.lr(0), loss0)
+        rec.diverged(0, optimizer.lr(0), loss0, keep=0)
         return params
     limit = diverge_factor * max(abs(loss0), 1e-12)
-    rec.epoch_loss.append(loss0)
+    rec.epoch(loss0, 0)
     if tol is not None and global_norm(grads0) < tol:
         rec.kw["converged"] = True
         return params
-    prev = _copy(params)         # the parameters before the latest step; its arrays receive the next step
-    epoch_start = _copy(params)  # the parameters after the latest epoch with a finite full loss
+    prev = copy_tree(params)         # the parameters before the latest step; its arrays receive the next step
+    epoch_start = copy_tree(params)  # the parameters after the latest epoch with a finite full loss
     starts = range(0, n, B)
     sizes = [B] * (n // B) + ([n % B] if n % B else [])
     # pending gradients: at most 256 steps and ~32 MB
@@ -330,14 +363,16 @@ def _stochastic(fast, params, X, y, optimizer, bufs, B, epochs, g, tol, sampling
                 norm = global_norm(grads)
                 ok = loss <= limit and math.isfinite(norm)
             if not ok:
+                # the parameters after step t0 + k are bad: undo that step
                 if pending:
                     norms.extend(_norms(pending))
                 rec.lr.extend(lrs[:k])
                 rec.sizes.extend(sizes[:k])
-                rec.diverged(t0 + k, lrs[k - 1] if k else optimizer.lr(max(t0 - 1, 0)), loss)
+                t = t0 + k
+                rec.diverged(t, lrs[k - 1] if k else optimizer.lr(max(t0 - 1, 0)), loss, keep=max(t - 1, 0))
                 return prev
             k += 1
-            update(params, grads, bufs, lrs[k - 1], t0 + k, prev)
+            step(params, grads, state, prev, lrs[k - 1])
             params, prev = prev, params
             losses.append(loss)
             if fresh:
@@ -348,19 +383,19 @@ def _stochastic(fast, params, X, y, optimizer, bufs, B, epochs, g, tol, sampling
             else:
                 norms.append(norm)
             if path is not None:
-                path.append(_copy(params))
+                path.append(copy_tree(params))
         if pending:
             norms.extend(_norms(pending))
         rec.lr.extend(lrs)
         rec.sizes.extend(sizes)
-        t0 += k
         full_loss, full_grads = fast(params, X, y)
         if not (full_loss <= limit) or not _finite(params):
-            rec.diverged(t0, lrs[-1], full_loss)
+            # the epoch as a whole went wrong: back to where it started
+            rec.diverged(t0 + k, lrs[-1], full_loss, keep=t0)
             return epoch_start
+        t0 += k
         _assign(epoch_start, params)
-        rec.epoch_loss.append(full_loss)
-        rec.kw["epochs_run"] = epoch
+        rec.epoch(full_loss, t0)
         if tol is not None and global_norm(full_grads) < tol:
             rec.kw["converged"] = True
             break
@@ -379,10 +414,16 @@ def _check_fun(fun, x, func):
     return float(f)
 
 
+@v.validate_params({"fun": v.Function("a callable x -> (f, grad)"), "x0": v.Array(ndim=1),
+                    "optimizer": OPTIMIZER, "steps": v.Interval(int, 1, None), "tol": TOL,
+                    "record_path": RECORD_PATH, "diverge_factor": DIVERGE_FACTOR})
 def minimize(fun, x0, optimizer, steps=100, tol=None, record_path=True, diverge_factor=1e6):
     """Run ``optimizer`` on a deterministic objective ``fun(x) -> (f, grad)``.
 
-    Used for 2-D test functions (quadratic bowls, Rosenbrock) and the explorers.
+    Used for 2-D test functions (quadratic bowls, Rosenbrock) and the explorers. This is
+    full-batch gradient descent with the whole objective as the batch, so the History has the
+    same meaning as after a full-batch :func:`fit` with ``epochs=steps``: ``loss`` (and
+    ``grad_norm``, ``lr``) per step, ``epoch_loss`` at ``x0`` and after every step.
 
     Parameters
     ----------
@@ -395,51 +436,26 @@ def minimize(fun, x0, optimizer, steps=100, tol=None, record_path=True, diverge_
         Stop when the gradient norm falls below ``tol``.
     record_path : bool
         Return the iterates in ``hist.path`` as an ndarray of shape (n_steps + 1, d).
+    diverge_factor : float > 1
+        The run counts as diverged if f exceeds ``diverge_factor`` times ``f(x0)`` (or is NaN/inf).
 
     Returns
     -------
     x : ndarray of shape (d,)
-    hist : History (``loss[k]`` is f at the k-th iterate, ``path`` an array)
+        The last iterate; if the run diverged, the last one before the step that made f explode.
+    hist : History (``epoch_loss[k]`` is f at the k-th iterate, ``epoch_loss[-1]`` at ``x``)
     """
     func = "minimize"
-    if not callable(fun):
-        v.fail("fun", func, "a callable x -> (f, grad)", fun, TypeError)
-    x = v.array(x0, "x0", func, ndim=1).copy()
-    if not isinstance(optimizer, Optimizer):
-        v.fail("optimizer", func, "a gdcore optimiser such as gd.optim.sgd(lr=0.1)", optimizer, TypeError)
-    steps = v.integer(steps, "steps", func, low=1)
-    if tol is not None:
-        tol = v.real(tol, "tol", func, low=0.0, low_open=True)
-    diverge_factor = v.real(diverge_factor, "diverge_factor", func, low=1.0, low_open=True)
-    record_path = v.boolean(record_path, "record_path", func)
-    state = optimizer.init(x)
-    f0 = _check_fun(fun, x, func)
-    limit = diverge_factor * max(abs(float(f0)), 1e-12)
-    losses, lrs, norms = [], [], []
-    path = [x.copy()]
-    kw = {}
-    t = 0
-    for t in range(steps + 1):
-        f, grad = fun(x)
-        f = float(f)
-        gn = float(np.sqrt(np.dot(grad, grad))) if np.all(np.isfinite(grad)) else float("inf")
-        losses.append(f)
-        norms.append(gn)
-        if not np.isfinite(f) or f > limit or not np.isfinite(gn):
-            kw.update(diverged=True, diverged_step=t)
-            _warn_diverged(t, optimizer.lr(max(t - 1, 0)), f)
-            losses.pop(), norms.pop(), path.pop()
-            x = path[-1].copy() if path else v.array(x0, "x0", func)
-            break
-        if tol is not None and gn < tol:
-            kw["converged"] = True
-            break
-        if t == steps:
-            break
-        lrs.append(optimizer.lr(t))
-        x, state = optimizer._step(x, np.asarray(grad, dtype=np.float64), state)
-        path.append(x.copy())
-    n_steps = len(path) - 1
-    return x, History(loss=np.array(losses), lr=np.array(lrs[:n_steps]), grad_norm=np.array(norms),
-                      examples=np.arange(1, n_steps + 1), epoch_loss=np.array(losses),
-                      path=np.array(path) if record_path else None, n_steps=n_steps, **kw)
+    x = np.array(x0, dtype=np.float64)  # a private copy, updated in place
+    _check_fun(fun, x, func)
+
+    def objective(x, X, y):
+        f, grad = fun(x.copy())  # fun never sees (or keeps) the loop's own arrays
+        return float(f), np.array(grad, dtype=np.float64)
+
+    rec = _Recorder(record_path, x)
+    x = _full_batch(objective, x, None, None, optimizer, steps, tol, diverge_factor, rec, 1)
+    hist = rec.history()
+    if record_path:
+        hist.path = np.array(hist.path)
+    return x, hist

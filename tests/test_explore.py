@@ -42,7 +42,7 @@ def test_quadratic_path_equals_gd_minimize(lr, kappa):
     path, loss = core.quadratic_path(lr, kappa, (2.0, -1.0), 60)
     _, hist = gd.minimize(q, np.array([2.0, -1.0]), gd.optim.sgd(lr=lr), steps=60)
     np.testing.assert_allclose(path, hist.path, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(loss, hist.loss, rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(loss, hist.epoch_loss, rtol=1e-9, atol=1e-15)  # f at every iterate
 
 
 def test_quadratic_path_equals_gd_minimize_until_it_stops_diverging():
@@ -128,7 +128,7 @@ def test_run_2d_equals_gd_minimize_with_gd_optim(method, problem):
     _, hist = gd.minimize(obj, np.array(x0), TWINS[method](lr, 0.8), steps=150)
     assert not diverged
     np.testing.assert_allclose(path, hist.path, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(loss, hist.loss, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(loss, hist.epoch_loss, rtol=1e-9, atol=1e-12)  # f at every iterate
 
 
 @pytest.mark.parametrize("beta", [0.0, 0.5, 0.9])
@@ -180,17 +180,27 @@ def test_one_hidden_unit_fails_and_four_succeed(seed):
     ("learning_rate", {"lr": "fast"}, TypeError, "The 'lr' parameter of learning_rate must be a float > 0"),
     ("learning_rate", {"kappa": 0.5}, ValueError, "The 'kappa' parameter of learning_rate must be"),
     ("batch_size", {"lr": -1.0}, ValueError,
-     "The 'lr' parameter of batch_size must be a float > 0; got -1.0 instead."),
+     r"The 'lr' parameter of batch_size must be a float in the range \[10\*\*-2\.5, 10\*\*-0\.3\]; got -1\.0 instead\."),
+    ("batch_size", {"lr": 0.6}, ValueError,
+     r"The 'lr' parameter of batch_size must be a float in the range \[10\*\*-2\.5, 10\*\*-0\.3\]; got 0\.6 instead\."),
     ("batch_size", {"batch_size": 500}, ValueError,
      r"The 'batch_size' parameter of batch_size must be an int in the range \[1, 128\]; got 500 instead."),
     ("schedules", {"name": "linear"}, ValueError,
      "The 'name' parameter of schedules must be one of 'constant', .*; got 'linear' instead."),
-    ("schedules", {"lr0": -0.1}, ValueError, "The 'lr' parameter of schedules must be a float > 0; got -0.1"),
-    ("momentum", {"lr": -0.001}, ValueError, "The 'lr' parameter of momentum must be a float > 0"),
+    ("schedules", {"lr0": -0.1}, ValueError,
+     r"The 'lr0' parameter of schedules must be a float in the range \[0\.01, 0\.3\]; got -0\.1 instead\."),
+    ("schedules", {"decay": 1.0}, ValueError,
+     r"The 'decay' parameter of schedules must be a float in the range \[0\.0001, 10\*\*-0\.5\]; got 1\.0 instead\."),
+    ("momentum", {"lr": -0.001}, ValueError,
+     r"The 'lr' parameter of momentum must be a float in the range \[0\.0001, 10\*\*-2\.5\]; got -0\.001 instead\."),
+    ("momentum", {"adam_lr": -1}, ValueError,
+     r"The 'adam_lr' parameter of momentum must be a float in the range \[10\*\*-2\.5, 10\*\*-0\.3\]; got -1 instead\."),
+    ("momentum", {"adam_lr": "big"}, TypeError, "The 'adam_lr' parameter of momentum must be a float in the range"),
     ("momentum", {"beta": 1.5}, ValueError, "The 'beta' parameter of momentum must be a float in the range"),
     ("xor", {"activation": "softmax"}, ValueError, "The 'activation' parameter of xor must be one of"),
-    ("xor", {"hidden": 0}, ValueError, "The 'hidden' parameter of xor must be an int in the range"),
-    ("xor", {"lr": -2}, ValueError, "The 'lr' parameter of xor must be a float > 0; got -2 instead."),
+    ("xor", {"hidden": 0}, ValueError, r"The 'hidden' parameter of xor must be an int in the range \[1, 8\]; got 0"),
+    ("xor", {"lr": -2}, ValueError,
+     r"The 'lr' parameter of xor must be a float in the range \[0\.1, 10\*\*0\.5\]; got -2 instead\."),
 ])
 def test_bad_input_gets_the_gdcore_template(make, kwargs, exc, match):
     with pytest.raises(exc, match=match):
@@ -203,6 +213,10 @@ def test_pure_functions_validate_too():
         core.regime(-0.1, [1.0])
     with pytest.raises(ValueError, match="The 'name' parameter of make_schedule must be one of"):
         core.make_schedule("linear", 0.1, 10)
+    with pytest.raises(ValueError, match=r"The 'lr0' parameter of schedules must be a float > 0; got 0 instead\."):
+        core.make_schedule("constant", 0, 10, func="schedules")
+    with pytest.raises(ValueError, match=r"The 'seed' parameter of xor_run must be an int >= 0; got -1 instead\."):
+        core.xor_run(2, "tanh", 1.0, 10, -1)
 
 
 # ---------------------------------------------------------------- widgets

@@ -1,10 +1,12 @@
 """The training loop: least squares, batching, divergence and reproducibility."""
 import copy
+import dataclasses
 import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import gdcore as gd
 
@@ -66,8 +68,8 @@ def test_fit_is_pure_and_matches_optimiser_steps():
     Xc, yc = X.copy(), y.copy()
     opt = gd.optim.sgd(lr=0.1, momentum=0.9, nesterov=True)
     params, hist = gd.fit(gd.models.linear, p0, X, y, opt, epochs=15, record_path=True)
-    for k in p0:
-        np.testing.assert_array_equal(p0[k], keep[k])
+    for k, a in p0.items():
+        np.testing.assert_array_equal(a, keep[k])
     np.testing.assert_array_equal(X, Xc)
     np.testing.assert_array_equal(y, yc)
     p, state = keep, opt.init(keep)
@@ -234,14 +236,22 @@ def test_fit_detects_divergence(batch_size):
         params, hist = gd.fit(gd.models.linear, gd.models.linear.init(3), X, y, gd.optim.sgd(lr=3.0),
                               batch_size=batch_size, epochs=200, record_path=True)
     msg = _one_divergence_warning(record)
-    # path[-1] holds the parameters whose loss exploded; fit hands back the ones before them
+    # the step after which the loss exploded is undone: fit hands back, and the records end at, the
+    # parameters before it
     assert len(hist.path) == hist.n_steps + 1
+    assert len(hist.loss) == len(hist.lr) == len(hist.grad_norm) == len(hist.examples) == hist.n_steps
+    assert len(hist.epoch_loss) == hist.epochs_run + 1
     for k in params:
-        np.testing.assert_array_equal(params[k], hist.path[-2][k])
-    assert not np.array_equal(params["w"], hist.path[-1]["w"])
+        np.testing.assert_array_equal(params[k], hist.path[-1][k])
     if batch_size is None:
-        assert gd.models.linear.loss_and_grad(params, X, y)[0] <= 1e6 * hist.epoch_loss[0]
-        assert gd.models.linear.loss_and_grad(hist.path[-1], X, y)[0] > 1e6 * hist.epoch_loss[0]
+        # one more plain GD step from the returned parameters, by hand, makes the loss explode
+        loss, grads = gd.models.linear.loss_and_grad(params, X, y)
+        assert loss <= 1e6 * hist.epoch_loss[0] and loss == hist.epoch_loss[-1]
+        bad = {k: params[k] - 3.0 * grads[k] for k in params}
+        assert gd.models.linear.loss_and_grad(bad, X, y)[0] > 1e6 * hist.epoch_loss[0]
+        assert hist.diverged_step == hist.n_steps + 1
+    else:
+        assert hist.n_steps < hist.diverged_step
     assert hist.diverged and not hist.converged
     assert f"step {hist.diverged_step}" in msg and "learning rate 3" in msg
     assert all(np.all(np.isfinite(v)) for v in params.values())
@@ -277,7 +287,7 @@ def test_nan_gradient_is_divergence(batch_size):
 
 def test_fit_reports_step_and_scheduled_lr_on_divergence():
     X, y, _ = gd.data.make_linear(20, 1, rng=0, w=[3.0])
-    sched = lambda t: 0.1 if t < 5 else 50.0  # noqa: E731
+    sched = lambda t: 0.1 if t < 5 else 50.0
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         params, hist = gd.fit(gd.models.linear, gd.models.linear.init(1), X, y, gd.optim.sgd(lr=sched), epochs=50)
@@ -362,3 +372,127 @@ def test_non_finite_initial_loss_is_divergence_at_step_0(batch_size):
     assert "step 0" in _one_divergence_warning(record)
     assert hist.diverged and hist.diverged_step == 0 and hist.n_steps == 0
     np.testing.assert_array_equal(params["w"], [0.5])
+
+
+# ---------------------------------------------------------------- History means the same after fit and minimize
+
+def _lsq_objective(X, y):
+    """The half-MSE of gd.models.linear as a function of one flat vector x = (w, b), written by hand."""
+    n = len(y)
+
+    def fun(x):
+        r = X @ x[:-1] + x[-1] - y
+        return 0.5 * float(r @ r) / n, np.append(X.T @ r, r.sum()) / n
+    return fun
+
+
+def _flat(p):
+    return np.append(p["w"], p["b"])
+
+
+@pytest.mark.parametrize("lr,steps,tol,diverges", [
+    (0.1, 25, None, False),      # runs to the end
+    (0.05, 5000, 1e-6, False),   # converges
+    (3.0, 200, None, True),      # diverges
+])
+def test_minimize_history_means_what_full_batch_fit_history_means(lr, steps, tol, diverges):
+    """The same GD run through fit (full batch) and through minimize on the same objective."""
+    X, y, _ = gd.data.make_linear(40, 2, rng=3, feature_scale=[1.0, 4.0])
+    p0 = {"w": np.array([0.3, -0.2]), "b": np.array(0.1)}
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        params, hf = gd.fit(gd.models.linear, p0, X, y, gd.optim.sgd(lr=lr), epochs=steps, tol=tol,
+                            record_path=True)
+        x, hm = gd.minimize(_lsq_objective(X, y), _flat(p0), gd.optim.sgd(lr=lr), steps=steps, tol=tol)
+    assert sum(issubclass(w.category, gd.DivergenceWarning) for w in record) == (2 if diverges else 0)
+    assert hf.diverged == hm.diverged == diverges and hf.converged == hm.converged == (tol is not None)
+    assert hf.n_steps == hm.n_steps and hf.epochs_run == hm.epochs_run == hf.n_steps
+    assert hf.diverged_step == hm.diverged_step
+    for name in ("loss", "lr", "grad_norm", "epoch_loss"):
+        a, b = getattr(hf, name), getattr(hm, name)
+        assert a.shape == b.shape, name
+        np.testing.assert_allclose(a, b, rtol=1e-10, err_msg=name)
+    # lengths: per step, and per iterate
+    assert hm.loss.shape == hm.lr.shape == hm.grad_norm.shape == hm.examples.shape == (hm.n_steps,)
+    assert hm.epoch_loss.shape == (hm.n_steps + 1,) and hm.path.shape == (hm.n_steps + 1, 3)
+    # loss[0] is the same point for both: the loss at the initial parameters
+    f0 = _lsq_objective(X, y)(_flat(p0))[0]
+    assert hf.loss[0] == pytest.approx(f0, rel=1e-12) and hm.loss[0] == pytest.approx(f0, rel=1e-12)
+    # a step's loss is taken before its update: loss is epoch_loss without the last iterate
+    np.testing.assert_array_equal(hm.loss, hm.epoch_loss[:-1])
+    np.testing.assert_array_equal(hf.loss, hf.epoch_loss[:-1])
+    # the returned parameters are the last ones on the path, and their loss is epoch_loss[-1]
+    np.testing.assert_array_equal(x, hm.path[-1])
+    np.testing.assert_allclose(_flat(params), x, rtol=1e-10)
+    np.testing.assert_allclose(np.array([_flat(p) for p in hf.path]), hm.path, rtol=1e-10, atol=1e-14)
+    assert _lsq_objective(X, y)(x)[0] == pytest.approx(hm.epoch_loss[-1], rel=1e-12)
+    np.testing.assert_array_equal(hm.examples, np.arange(1, hm.n_steps + 1))
+    np.testing.assert_array_equal(hf.examples, 40 * np.arange(1, hf.n_steps + 1))
+
+
+def test_minimize_records_the_loss_before_each_step_by_hand():
+    """1-D bowl f(x) = x^2 / 2 from x0 = 1 with lr = 0.5: x_k = 0.5^k, f_k = 0.5^(2k) / 2, |grad_k| = 0.5^k."""
+    x, hist = gd.minimize(lambda x: (0.5 * float(x @ x), x.copy()), np.array([1.0]), gd.optim.sgd(lr=0.5), steps=4)
+    np.testing.assert_allclose(hist.loss, [0.5, 0.125, 0.03125, 0.0078125], rtol=1e-15)
+    np.testing.assert_allclose(hist.grad_norm, [1.0, 0.5, 0.25, 0.125], rtol=1e-15)
+    np.testing.assert_allclose(hist.epoch_loss, [0.5, 0.125, 0.03125, 0.0078125, 0.001953125], rtol=1e-15)
+    np.testing.assert_allclose(hist.path[:, 0], [1.0, 0.5, 0.25, 0.125, 0.0625], rtol=1e-15)
+    np.testing.assert_array_equal(hist.lr, [0.5] * 4)
+    assert x.tolist() == [0.0625] and hist.n_steps == 4 and hist.epochs_run == 4
+
+
+def test_minimize_does_not_let_fun_keep_the_loops_arrays():
+    seen = []
+
+    def fun(x):
+        seen.append(x)  # a function that keeps what it is given must not see it change later
+        return 0.5 * float(x @ x), x
+
+    gd.minimize(fun, np.array([1.0, 2.0]), gd.optim.sgd(lr=0.5), steps=3)
+    np.testing.assert_allclose([s[0] for s in seen[-4:]], [1.0, 0.5, 0.25, 0.125])
+
+
+@pytest.mark.parametrize("batch_size", [1, 5])
+def test_stochastic_divergence_rolls_back_to_the_returned_parameters(batch_size):
+    X, y, _ = gd.data.make_linear(20, 2, rng=0, feature_scale=[1.0, 8.0])
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        params, hist = gd.fit(gd.models.linear, gd.models.linear.init(2), X, y, gd.optim.sgd(lr=2.0),
+                              batch_size=batch_size, epochs=50, record_path=True)
+    assert hist.diverged and hist.n_steps < hist.diverged_step
+    assert len(hist.path) == hist.n_steps + 1 and len(hist.loss) == hist.n_steps
+    assert len(hist.epoch_loss) == hist.epochs_run + 1
+    assert hist.examples[-1] == hist.n_steps * batch_size if hist.n_steps else True
+    for k in params:
+        np.testing.assert_array_equal(params[k], hist.path[-1][k])
+    assert np.all(np.isfinite(hist.loss)) and np.all(np.isfinite(hist.grad_norm))
+
+
+def test_history_has_no_extra_field():
+    assert "extra" not in {f.name for f in dataclasses.fields(gd.History)}
+
+
+OPTIMISERS = [gd.optim.sgd(lr=0.05), gd.optim.sgd(lr=0.05, momentum=0.9, nesterov=True),
+              gd.optim.adagrad(lr=0.1, initial_accumulator_value=0.1), gd.optim.rmsprop(lr=0.01, centered=True),
+              gd.optim.adam(lr=0.05, weight_decay=0.01)]
+
+
+@pytest.mark.parametrize("opt", OPTIMISERS, ids=repr)
+@pytest.mark.parametrize("batch_size", [None, 8])
+def test_fit_equals_a_hand_loop_of_opt_step_for_every_optimiser(opt, batch_size):
+    """fit runs the in-place engine; a hand loop of the pure opt.step must give the same numbers
+    (this caught Adagrad's 0-d accumulator, which the in-place engine could not update)."""
+    X, y, _ = gd.data.make_linear(24, 2, rng=5)
+    params, hist = gd.fit(gd.models.linear, gd.models.linear.init(2), X, y, opt, batch_size=batch_size,
+                          epochs=4, rng=1, sampling="fixed")
+    p, state = gd.models.linear.init(2), opt.init(gd.models.linear.init(2))
+    B = batch_size or 24
+    losses = []
+    for _ in range(4):
+        for s in range(0, 24, B):
+            loss, grads = gd.models.linear.loss_and_grad(p, X[s:s + B], y[s:s + B])
+            losses.append(loss)
+            p, state = opt.step(p, grads, state)
+    np.testing.assert_allclose(hist.loss, losses, rtol=1e-13)
+    for k in p:
+        np.testing.assert_allclose(params[k], p[k], rtol=1e-13, atol=1e-15)

@@ -166,7 +166,7 @@ def test_matches_plain_loop_twin(name, kw, lr):
 def test_twins_are_not_trivially_equal():
     """Sanity check of the harness: different hyper-parameters give different trajectories."""
     theta0 = np.array([0.5, -1.0, 2.0, 0.1])
-    lr = lambda t: 0.05  # noqa: E731
+    lr = lambda t: 0.05
     a = twin_sgd(theta0, flat_grad, STEPS, lr, momentum=0.9)
     b = twin_sgd(theta0, flat_grad, STEPS, lr, momentum=0.9, nesterov=True)
     assert not np.allclose(a[-1], b[-1])
@@ -184,10 +184,10 @@ def test_step_is_pure(name, kw):
     for _ in range(3):
         state_before = copy.deepcopy(state)
         new_params, new_state = opt.step(params, grads, state)
-        for k in params:
-            np.testing.assert_array_equal(params[k], p0[k])
+        for k, a in params.items():
+            np.testing.assert_array_equal(a, p0[k])
             np.testing.assert_array_equal(grads[k], g0[k])
-            assert not np.shares_memory(new_params[k], params[k])
+            assert not np.shares_memory(new_params[k], a)
         assert state.keys() == state_before.keys()
         assert state["step"] == state_before["step"]
         for key in state:
@@ -202,6 +202,94 @@ def test_step_is_pure(name, kw):
     st = opt.init(x)
     opt.step(x, np.array([1.0, 1.0]), st)
     np.testing.assert_array_equal(x, [1.0, 2.0])
+
+
+@pytest.mark.parametrize("name,kw", CONFIGS, ids=[f"{n}-{'-'.join(k) or 'default'}" for n, k in CONFIGS])
+@pytest.mark.parametrize("lr", [0.05, gd.schedules.step_decay(0.1, 0.5, 3)], ids=["const", "sched"])
+def test_pure_step_equals_the_in_place_engine(name, kw, lr):
+    """opt.step (pure) against opt.step_inplace (the engine fit and minimize run), bit for bit:
+    in place (out=None), into a second set of arrays swapped each step (as fit does), on a bare
+    array and on a dict with a 0-d leaf, with the learning rate passed in or read from the schedule."""
+    opt = getattr(gd.optim, name)(lr=lr, **kw)
+    theta0 = np.array([0.5, -1.0, 2.0, 0.1])
+    for start, grad_of in ((theta0, flat_grad), (as_dict(theta0), lambda p: as_dict(flat_grad(as_flat(p))))):
+        pure, pure_state = copy.deepcopy(start), opt.init(start)
+        inplace, inplace_state = copy.deepcopy(start), opt.init(start)
+        swap, swap_state = copy.deepcopy(start), opt.init(start)
+        spare = copy.deepcopy(start)
+        for t in range(STEPS):
+            pure, pure_state = opt.step(pure, grad_of(pure), pure_state)
+            out = opt.step_inplace(inplace, grad_of(inplace), inplace_state)
+            assert out is inplace  # written into params itself
+            out = opt.step_inplace(swap, grad_of(swap), swap_state, spare, lr=opt.lr(t))
+            assert out is spare
+            swap, spare = spare, swap
+            for got, state in ((inplace, inplace_state), (swap, swap_state)):
+                assert state["step"] == pure_state["step"] == t + 1
+                if isinstance(start, dict):
+                    for k, a in got.items():
+                        assert np.array_equal(a, pure[k]) and a.shape == pure[k].shape
+                else:
+                    assert np.array_equal(got, pure)
+                for key in opt._buffers:
+                    a, b = state[key], pure_state[key]
+                    for k in (a if isinstance(a, dict) else [None]):
+                        assert np.array_equal(a if k is None else a[k], b if k is None else b[k]), key
+
+
+def test_step_inplace_mutates_params_and_state_and_nothing_else():
+    opt = gd.optim.adam(lr=0.1)
+    params = {"w": np.array([1.0, -2.0]), "b": np.array(0.5)}
+    grads = {"w": np.array([0.3, 0.1]), "b": np.array(-0.2)}
+    g0 = copy.deepcopy(grads)
+    state = opt.init(params)
+    m_before = state["m"]["w"]
+    w_before = params["w"]
+    opt.step_inplace(params, grads, state)
+    assert params["w"] is w_before and state["m"]["w"] is m_before  # the same arrays, new values
+    # Adam's first step moves each coordinate by lr against the sign of its gradient (hand-derived:
+    # m_hat = g, v_hat = g^2, so the update is lr * g / (|g| + eps))
+    np.testing.assert_allclose(params["w"], [1.0 - 0.1, -2.0 - 0.1], rtol=1e-7)
+    np.testing.assert_allclose(params["b"], 0.5 + 0.1, rtol=1e-7)
+    np.testing.assert_allclose(state["m"]["w"], [0.03, 0.01], rtol=1e-12)
+    assert state["step"] == 1
+    for k, g in grads.items():
+        np.testing.assert_array_equal(g, g0[k])
+
+
+def test_step_inplace_reads_the_schedule_unless_given_a_rate():
+    opt = gd.optim.sgd(lr=gd.schedules.step_decay(0.1, 0.5, 1))
+    x, state = np.array([0.0]), opt.init(np.zeros(1))
+    opt.step_inplace(x, np.array([1.0]), state)           # step 0: 0.1
+    opt.step_inplace(x, np.array([1.0]), state)           # step 1: 0.05
+    opt.step_inplace(x, np.array([1.0]), state, lr=1.0)   # the caller's rate
+    np.testing.assert_allclose(x, [-1.15], rtol=1e-15)
+    assert state["step"] == 3
+
+
+def test_private_hooks_and_dead_names_are_gone():
+    for name in ("lr_at", "_update", "_leaf_buffers", "_step"):
+        assert not hasattr(gd.optim.Optimizer, name), name
+    assert not hasattr(gd.optim, "NAMES") and not hasattr(gd.optim, "_copy_tree")
+
+
+def test_fit_and_minimize_use_only_the_public_optimiser_interface():
+    """fit and minimize step through the public step_inplace, with the rate of each step
+    (the private hooks are gone: see the test above)."""
+    calls = []
+
+    class Spy(gd.optim.sgd):
+        def step_inplace(self, params, grads, state, out=None, lr=None):
+            calls.append(lr)
+            return super().step_inplace(params, grads, state, out, lr)
+
+    X, y, _ = gd.data.make_linear(12, 2, rng=0)
+    _, hist = gd.fit(gd.models.linear, gd.models.linear.init(2), X, y, Spy(lr=0.1, momentum=0.5), epochs=3)
+    assert hist.n_steps == 3 and calls == [0.1] * 3
+    _, hist = gd.fit(gd.models.linear, gd.models.linear.init(2), X, y, Spy(lr=0.1), batch_size=4, epochs=2)
+    assert hist.n_steps == 6 and len(calls) == 9
+    _, hist = gd.minimize(gd.data.quadratic(), np.array([1.0, 1.0]), Spy(lr=0.1), steps=5)
+    assert hist.n_steps == 5 and len(calls) == 14
 
 
 def test_state_is_visible():

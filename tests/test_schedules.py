@@ -68,3 +68,37 @@ def test_starts_at_lr0():
                   S.inverse_time(0.2, 3.0), S.cosine(0.2, 7)):
         assert sched(0) == 0.2
     assert S.warmup(0.2, 5)(0) == pytest.approx(0.04)
+
+
+def test_each_schedule_declares_its_constraints_once_and_they_are_its_fields():
+    for sched in (S.constant(0.2), S.step_decay(0.2, 0.5, 1), S.exponential(0.2, 0.9), S.inverse_time(0.2, 3.0),
+                  S.cosine(0.2, 7), S.warmup(0.2, 5)):
+        assert sched._fields == tuple(type(sched)._parameter_constraints)
+    # lr0 > 0 is one object shared by every schedule that has an lr0
+    ids = {id(c._parameter_constraints["lr0"]) for c in (S.constant, S.step_decay, S.exponential,
+                                                          S.inverse_time, S.cosine)}
+    assert len(ids) == 1
+
+
+def test_constructors_convert_numpy_and_int_arguments():
+    s = S.step_decay(np.float32(0.5), 1, np.int64(2))
+    assert type(s.lr0) is float and type(s.factor) is float and type(s.every) is int
+    assert s.factor == 1.0 and s(5) == 0.5
+    w = S.warmup(1, 2)
+    assert w.schedule == S.constant(1.0) and w(0) == 0.5
+
+
+def test_callable_rates_are_checked_at_every_call():
+    wrapped = S.as_schedule(lambda t: 0.1 if t < 2 else "oops", "adam")
+    assert wrapped(1) == 0.1
+    with pytest.raises(TypeError, match=r"^The 'lr' parameter of adam must be a schedule returning floats > 0 "
+                                        r"\(at step 2\); got 'oops' instead\.$"):
+        wrapped(2)
+    with pytest.raises(TypeError, match=r"at step 2\)"):
+        wrapped(np.arange(3))
+    neg = S.as_schedule(lambda t: -1.0, "sgd")
+    with pytest.raises(ValueError, match=r"got -1\.0 instead"):
+        neg(0)
+    nan = S.as_schedule(lambda t: float("nan"), "sgd")
+    with pytest.raises(ValueError, match=r"got nan instead"):
+        nan(0)
