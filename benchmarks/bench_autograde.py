@@ -30,8 +30,10 @@ import nbformat  # noqa: E402
 
 from grading import synthetic  # noqa: E402
 
+# A class of mixed quality. Not in it: submissions that wedge their own kernel (the "builtins" attacker) or
+# loop forever: each of those costs one cell timeout (c.Execute.timeout, 60 s) however fast the grader is.
 KINDS = ["full", "full", "partial", "full", "blank", "error", "warning", "duplicated", "reordered", "full",
-         "deleted_setup", "metadata_edited", "monkeypatch", "fake_check", "exit", "builtins", "badjson"]
+         "deleted_setup", "metadata_edited", "monkeypatch", "fake_check", "exit", "gdcore_alias", "badjson"]
 
 
 def run(cmd, cwd, env=None):
