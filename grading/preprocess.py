@@ -30,7 +30,7 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Integer, Unicode
 
 from . import compare, expected
-from .sandbox import SandboxKernelManager
+from .sandbox import SandboxKernelManager, SandboxUnavailable
 from .student import MIME
 
 HIDDEN_RE = re.compile(r"[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[ \t]*\n?", re.S)
@@ -213,6 +213,8 @@ class SandboxedExecute(Execute):
         info = resources.setdefault("gdgrade", {})
         try:
             nb, resources = super().preprocess(nb, resources, km=km)
+        except SandboxUnavailable:
+            raise  # no sandbox, no grading: never mistaken for a student's dead kernel
         except (DeadKernelError, CellTimeoutError, RuntimeError) as exc:
             if isinstance(exc, RuntimeError) and not isinstance(exc, (DeadKernelError, CellTimeoutError)) \
                     and "kernel" not in str(exc).lower():

@@ -152,3 +152,20 @@ def test_audit_hook_reports_hidden_tricks_and_ignores_honest_code():
     _, report = _run(tricky)
     events = {e["event"] for e in report["audit"]}
     assert {"sys._getframe", "subprocess.Popen", "open for writing"} <= events, report["audit"]
+
+
+def test_nbgrader_execute_stops_when_the_sandbox_cannot_start(monkeypatch):
+    """Through nbgrader's Execute (as `nbgrader autograde` runs it): the error names the cause and is not
+    mistaken for a student's dead kernel (which would grade the submission instead of stopping)."""
+    from grading.preprocess import SandboxedExecute
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("print('hello')")]
+    def refuse():  # as on a host where the grader is not root: the reason mentions the kernel
+        raise sandbox.SandboxUnavailable("the grading sandbox runs each kernel under its own unprivileged uid, "
+                                         "which needs root")
+
+    monkeypatch.setattr(sandbox, "preflight", refuse)
+    with pytest.raises(sandbox.SandboxUnavailable, match="needs root"):
+        SandboxedExecute(timeout=30).preprocess(nb, {"nbgrader": {"assignment": "gradients"}})
