@@ -217,6 +217,13 @@ def build_class(source, release, assignment, delegations=None, with_timeout=Fals
         nb.cells[tests[-1]].metadata["nbgrader"]["grade"] = False  # a test claims to be no test
     out.append(Student("metadata_edited", nb))
     nb = student()
+    nb.metadata["kernelspec"] = {"name": "evil", "display_name": "Evil", "language": "bash"}
+    nb.metadata["language_info"] = {"name": "bash"}
+    out.append(Student("kernelspec", nb))                   # asks for another kernel: gets python3
+    nb = student()
+    nb.cells.append(_new_cell("# " + "x" * 21_000_000, "huge-cell"))
+    out.append(Student("huge_notebook", nb, "FAILED", status="FAILED"))  # over 20 MB: not graded
+    nb = student()
     insert_before_first_answer(nb, "print('x' * 50_000_000)  # synthetic student: one 50 MB line", "big-output")
     out.append(Student("big_output", nb))
     nb = student()

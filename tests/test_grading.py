@@ -259,7 +259,8 @@ def test_every_synthetic_student_gets_the_right_grade_status_and_flag(trip, assi
 def test_honest_work_is_never_lost(trip):
     """Messy notebooks (copied, moved, deleted, relabelled cells, warnings, huge output) get full marks."""
     for a in ASSIGNMENTS:
-        for who in ("full", "warning", "deleted_setup", "duplicated", "reordered", "metadata_edited", "big_output",
+        for who in ("full", "warning", "deleted_setup", "duplicated", "reordered", "metadata_edited", "kernelspec",
+                    "big_output",
                     "memory_hog"):
             if who in g.SLOW and a != "gradients":
                 continue
