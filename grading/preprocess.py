@@ -201,15 +201,30 @@ class SandboxedExecute(Execute):
             self._gd_km.lock_connection_dir()
         return kc
 
+    max_collect_bytes = Integer(4_000_000, help="output bytes collected from one cell; the rest is dropped as it "
+                                                "arrives, so a flood never fills the grader's memory").tag(config=True)
+
     def preprocess_cell(self, cell, resources, index):
         self._gd_index = index
         return super().preprocess_cell(cell, resources, index)
+
+    def output(self, outs, msg, display_id, cell_index):
+        content = msg.get("content", {})
+        size = len(content.get("text", "") or "") + sum(len(str(v)) for v in (content.get("data") or {}).values())
+        seen = self._gd_collected.get(cell_index, 0) + size
+        self._gd_collected[cell_index] = seen
+        if seen > self.max_collect_bytes:
+            if seen - size <= self.max_collect_bytes:  # the first output over the budget: say so, once
+                outs.append(from_dict({"output_type": "stream", "name": "stdout",
+                                       "text": "\n... further output dropped by the grader (too many bytes) ...\n"}))
+            return None
+        return super().output(outs, msg, display_id, cell_index)
 
     def preprocess(self, nb, resources, km=None):
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
         self._gd_assignment = resources["nbgrader"]["assignment"]
-        self._gd_km, self._gd_index = None, None
+        self._gd_km, self._gd_index, self._gd_collected = None, None, {}
         info = resources.setdefault("gdgrade", {})
         try:
             nb, resources = super().preprocess(nb, resources, km=km)

@@ -227,6 +227,10 @@ def build_class(source, release, assignment, delegations=None, with_timeout=Fals
     insert_before_first_answer(nb, "print('x' * 50_000_000)  # synthetic student: one 50 MB line", "big-output")
     out.append(Student("big_output", nb))
     nb = student()
+    insert_before_first_answer(nb, "for _ in range(300):  # synthetic student: 300 MB of output in 1 MB prints\n"
+                                   "    print('y' * 1_000_000)", "output-flood")
+    out.append(Student("output_flood", nb))
+    nb = student()
     insert_before_first_answer(nb, "hog = []\nwhile True:  # synthetic student: eats memory until stopped\n"
                                    "    hog.append(bytearray(512 * 1024**2))", "memory-hog")
     out.append(Student("memory_hog", nb))

@@ -82,7 +82,7 @@ def processes_of(uids):
 
 ATTACKERS = ["monkeypatch", "input_transformer", "builtins", "fake_check", "frame_reader", "fake_records",
              "file_attack", "network", "background_process", "shadow_numpy"]
-SLOW = {"timeout", "memory_hog", "huge_notebook"}
+SLOW = {"timeout", "memory_hog", "huge_notebook", "output_flood"}
 
 
 def class_for(assignment, source, release, full):

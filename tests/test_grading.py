@@ -260,8 +260,7 @@ def test_honest_work_is_never_lost(trip):
     """Messy notebooks (copied, moved, deleted, relabelled cells, warnings, huge output) get full marks."""
     for a in ASSIGNMENTS:
         for who in ("full", "warning", "deleted_setup", "duplicated", "reordered", "metadata_edited", "kernelspec",
-                    "big_output",
-                    "memory_hog"):
+                    "big_output", "memory_hog", "output_flood"):
             if who in g.SLOW and a != "gradients":
                 continue
             row = trip["status"].get((a, who))
@@ -308,10 +307,13 @@ def test_outputs_are_bounded_in_bytes(trip):
     course = trip["course"]
     for a in ASSIGNMENTS:
         for name in g.notebooks(a):
-            ag = os.path.join(course, "autograded", "big_output", a, name)
-            fb = os.path.join(course, "feedback", "big_output", a, name.replace(".ipynb", ".html"))
-            assert os.path.getsize(ag) < 1_000_000, f"{ag}: {os.path.getsize(ag)} bytes"
-            assert os.path.getsize(fb) < 2_000_000, f"{fb}: {os.path.getsize(fb)} bytes"
+            for who in ("big_output", "output_flood"):
+                ag = os.path.join(course, "autograded", who, a, name)
+                if who == "output_flood" and a != "gradients":
+                    continue
+                fb = os.path.join(course, "feedback", who, a, name.replace(".ipynb", ".html"))
+                assert os.path.getsize(ag) < 1_000_000, f"{ag}: {os.path.getsize(ag)} bytes"
+                assert os.path.getsize(fb) < 2_000_000, f"{fb}: {os.path.getsize(fb)} bytes"
     db = os.path.join(course, "gradebook.db")
     assert os.path.getsize(db) < 50_000_000
 
