@@ -12,6 +12,8 @@ boot        the first code a sandboxed kernel runs: the audit hook that reports 
 expected    the trusted run of the instructor's source notebook that produces the expected results.
 preprocess  nbgrader preprocessors: normalise cells, decide verdicts, limit output bytes, strip feedback.
 report      per-submission status (graded / needs_manual_grade / flagged / FAILED) and the export plugin.
-cli         ``python -m grading``: grade one student, grade a class in parallel, export.
-synthetic   the synthetic class (honest students, faults and attacks) that CI grades.
+feedback    the feedback exporter whose pages need no network (maths typeset by typeset.js in Node.js).
+collect     LMS downloads (zips, notebooks) into submitted/, taking only the assignment's notebooks.
+cli         ``python -m grading``: grade one student, grade a class in parallel, feedback, export, collect.
+synthetic   the synthetic class (honest, messy and faulty students, attackers) that CI grades.
 """
