@@ -367,9 +367,13 @@ class adam(Optimizer):
         self._set(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
     def _leaf(self, p, g, bufs, lr, t, out):
-        m, vv = bufs
         if self.weight_decay:
-            g = g + self.weight_decay * p
+            g = g + self.weight_decay * p  # coupled: L2 on the loss, rescaled by the denominator below
+        np.subtract(p, lr * self._direction(g, bufs, t), out=out)
+
+    def _direction(self, g, bufs, t):
+        """Update the moments in place; return the bias-corrected step direction m_hat / (sqrt(v_hat) + eps)."""
+        m, vv = bufs
         b1, b2 = self.betas
         m *= b1
         m += (1.0 - b1) * g
@@ -377,11 +381,11 @@ class adam(Optimizer):
         vv += (1.0 - b2) * g * g
         m_hat = m / (1.0 - b1 ** t)
         v_hat = vv / (1.0 - b2 ** t)
-        np.subtract(p, lr * m_hat / (np.sqrt(v_hat) + self.eps), out=out)
+        return m_hat / (np.sqrt(v_hat) + self.eps)
 
 
 
-class adamw(Optimizer):
+class adamw(adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter, 2019), as in ``torch.optim.AdamW``.
 
     The decay shrinks the parameters directly instead of entering the gradient, so it is not
@@ -414,13 +418,6 @@ class adamw(Optimizer):
         self._set(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
     def _leaf(self, p, g, bufs, lr, t, out):
-        m, vv = bufs
-        b1, b2 = self.betas
-        m *= b1
-        m += (1.0 - b1) * g
-        vv *= b2
-        vv += (1.0 - b2) * g * g
-        m_hat = m / (1.0 - b1 ** t)
-        v_hat = vv / (1.0 - b2 ** t)
-        np.subtract((1.0 - lr * self.weight_decay) * p, lr * m_hat / (np.sqrt(v_hat) + self.eps), out=out)
+        # decoupled: shrink the parameters directly, then take Adam's step on the loss gradient alone
+        np.subtract((1.0 - lr * self.weight_decay) * p, lr * self._direction(g, bufs, t), out=out)
 

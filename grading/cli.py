@@ -150,13 +150,6 @@ def print_table(table):
               f"{r['reason'][:300]}")
 
 
-def collect(root, assignment, folder):
-    """Unpack LMS downloads (one zip or notebook per student) into submitted/<student>/<assignment>/."""
-    from . import collect as col
-
-    return col.collect(root, assignment, folder)
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m grading", description=__doc__.split("\n\n")[0])
     p.add_argument("--root", default=".", help="course root (holds nbgrader_config.py); default: .")
@@ -181,6 +174,8 @@ def main(argv=None):
     root = course_root(args.root)
 
     if args.cmd == "collect":
+        from .collect import collect
+
         n = collect(root, args.assignment, args.folder)
         print(f"collected {n} submissions of {args.assignment} into {os.path.join(root, 'submitted')}")
         return 0 if n else 1

@@ -1,87 +1,37 @@
 """What each assignment forbids, and the sandbox's limits. One table, read by the student side and the grader.
 
 OFF_LIMITS maps an assignment to the gdcore functions and classes that compute what that assignment asks
-students to write (a re-exported name such as gdcore.fit means the object itself, wherever it is defined). In JupyterLab, ``grading.student.use_assignment`` makes them raise ``OffLimitsError`` (so students learn
-it before they submit); in the grading sandbox the kernel sees a copy of gdcore in which their bodies are
-replaced by that same raise, so no alias, wrapper or other gdcore function can reach the real code. Each
-assignment's instructions list them (a test checks that).
+students to write (a re-exported name such as gdcore.fit means the object itself, wherever it is defined).
+In JupyterLab, ``grading.student.use_assignment`` makes them raise ``OffLimitsError`` (so students learn it
+before they submit); in the grading sandbox the kernel sees a copy of gdcore in which their bodies are replaced
+by that same raise, so no alias, wrapper or other gdcore function can reach the real code. Each assignment's
+instructions list them (a test checks that).
 """
 from __future__ import annotations
 
+# groups that several assignments forbid
+TRAINING_LOOPS = ("gdcore.train.fit", "gdcore.train.minimize", "gdcore.explore_core.linear_sgd")
+LINEAR_LOSS = ("gdcore.losses.mse", "gdcore.explore_core.linear_loss", "gdcore.models.linear.loss_and_grad")
+BCE = ("gdcore.losses.bce_with_logits", "gdcore.losses._bce", "gdcore.models.logistic.loss_and_grad")
+MLP_FORWARD = ("gdcore.models.mlp.logits", "gdcore.models.mlp._forward")
+
 OFF_LIMITS: dict[str, tuple[str, ...]] = {
-    "gradients": (
-        "gdcore.losses.mse",
-        "gdcore.models.linear.loss_and_grad",
-        "gdcore.gradcheck.numerical_grad",
-        "gdcore.gradcheck.check_grad",
-    ),
-    "batch-gd": (
-        "gdcore.train.fit",
-        "gdcore.train.minimize",
-        "gdcore.explore_core.linear_sgd",
-        "gdcore.explore_core.linear_loss",
-        "gdcore.models.linear.loss_and_grad",
-        "gdcore.losses.mse",
-    ),
-    "debugging": (
-        "gdcore.losses.mse",
-        "gdcore.explore_core.linear_loss",
-        "gdcore.models.linear.loss_and_grad",
-        "gdcore.train.fit",
-        "gdcore.train.minimize",
-        "gdcore.explore_core.linear_sgd",
-        "gdcore.models.mlp.logits",
-        "gdcore.models.mlp._forward",
-        "gdcore.models.logistic.loss_and_grad",
-        "gdcore.losses.bce_with_logits",
-        "gdcore.losses._bce",
-    ),
-    "learning-rate": (
-        "gdcore.explore_core.regime",
-        "gdcore.schedules.step_decay",
-        "gdcore.schedules.inverse_time",
-        "gdcore.schedules.get",
-    ),
-    "linear-regression": (
-        "gdcore.train.fit",
-        "gdcore.train.minimize",
-        "gdcore.explore_core.linear_sgd",
-        "gdcore.explore_core.linear_loss",
-        "gdcore.models.linear.loss_and_grad",
-        "gdcore.losses.mse",
-    ),
-    "minibatch": (
-        "gdcore.models.linear.loss_and_grad",
-        "gdcore.gradcheck.numerical_grad",
-        "gdcore.explore_core.linear_sgd",
-    ),
-    "momentum-adam": (
-        "gdcore.optim.sgd",
-        "gdcore.optim.adam",
-        "gdcore.train.minimize",
-        "gdcore.train.fit",
-        "gdcore.explore_core.run_2d",
-    ),
-    "sgd": (
-        "gdcore.losses.mse",
-        "gdcore.models.linear.loss_and_grad",
-        "gdcore.gradcheck.numerical_grad",
-        "gdcore.train.fit",
-        "gdcore.train.minimize",
-        "gdcore.explore_core.linear_sgd",
-    ),
-    "xor-mlp": (
-        "gdcore.losses.bce_with_logits",
-        "gdcore.losses._bce",
-        "gdcore.models.logistic.loss_and_grad",
-        "gdcore.models.mlp.logits",
-        "gdcore.models.mlp._forward",
-        "gdcore.models.mlp.loss_and_grad",
-        "gdcore.train.fit",
-        "gdcore.train.minimize",
-        "gdcore.explore_core.xor_run",
-        "gdcore.explore_core.xor_continue",
-    ),
+    "gradients": ("gdcore.losses.mse", "gdcore.models.linear.loss_and_grad", "gdcore.gradcheck.numerical_grad",
+                  "gdcore.gradcheck.check_grad"),
+    "batch-gd": TRAINING_LOOPS + LINEAR_LOSS,
+    "debugging": TRAINING_LOOPS + LINEAR_LOSS + MLP_FORWARD + BCE,
+    "learning-rate": ("gdcore.explore_core.regime", "gdcore.schedules.step_decay", "gdcore.schedules.inverse_time",
+                      "gdcore.schedules.get"),
+    "linear-regression": TRAINING_LOOPS + LINEAR_LOSS,
+    "minibatch": ("gdcore.models.linear.loss_and_grad", "gdcore.gradcheck.numerical_grad",
+                  "gdcore.explore_core.linear_sgd"),
+    "momentum-adam": ("gdcore.optim.sgd", "gdcore.optim.adam", "gdcore.optim.adamw", "gdcore.train.minimize",
+                      "gdcore.train.fit", "gdcore.explore_core.run_2d"),  # (adamw with weight_decay=0 is adam)
+    "sgd": TRAINING_LOOPS + ("gdcore.losses.mse", "gdcore.models.linear.loss_and_grad",
+                             "gdcore.gradcheck.numerical_grad"),
+    "xor-mlp": TRAINING_LOOPS[:2] + BCE + MLP_FORWARD + ("gdcore.models.mlp.loss_and_grad",
+                                                         "gdcore.explore_core.xor_run",
+                                                         "gdcore.explore_core.xor_continue"),
 }
 
 # Resource limits of one sandboxed kernel (bytes, counts, seconds). The per-cell time limit is nbgrader's

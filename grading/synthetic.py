@@ -378,6 +378,10 @@ DELEGATIONS = {
                           "                 for i in range(len(y))])", "gdcore.models.linear.loss_and_grad"),
     },
     "momentum-adam": {
+        "gdcore_adamw": ("adam_step",
+                         "import gdcore as gd\n"
+                         "opt = gd.optim.adamw(lr=lr, betas=betas, eps=eps, weight_decay=0.0)  # is Adam\n"
+                         "return opt.step(theta, grad, opt.init(theta))", "gdcore.optim.adamw"),
         "gdcore_class": ("adam_step",
                          "import gdcore as gd\n"
                          "opt = gd.optim.adam(lr=lr, betas=betas, eps=eps)\n"

@@ -5,13 +5,19 @@ statuses from the export, verdict reports, feedback pages, file hashes before an
 """
 from __future__ import annotations
 
+import contextlib
 import csv
+import glob
 import hashlib
 import json
 import os
+import pathlib
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 import nbformat
@@ -178,3 +184,82 @@ def round_trip(workdir, which=None, full_class_for=("gradients",)):
     return {"course": course, "classes": classes, "sources": sources, "per_cell": per_cell, "status": status,
             "reports": reports, "batches": batches, "before": before, "after": after,
             "procs_after": processes_of({r.get("uid") for r in reports.values()}), "seconds": time.time() - t0}
+
+
+# --- servers the scale tests start themselves -------------------------------------------------------
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def processes_mentioning(*paths):
+    """[(pid, command line)] of processes whose command line, environment or working directory names a
+    path."""
+    me = {os.getpid(), os.getppid()}
+    keys = [p.encode() for p in paths]
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) in me:
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ")
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                env = f.read()
+            cwd = os.readlink(f"/proc/{pid}/cwd").encode()
+        except OSError:
+            continue
+        if any(k in cmd or k in env or cwd.startswith(k) for k in keys):
+            out.append((int(pid), cmd.decode(errors="replace").strip()[:300]))
+    return out
+
+
+def reap(paths, found):
+    """Record and kill whatever is still running that mentions one of paths."""
+    left = processes_mentioning(*paths)
+    found.extend(left)
+    for pid, _ in left:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def postgres_server(leftovers):
+    """A PostgreSQL server on loopback in a temporary directory, started as the postgres user (pytest's
+    own temporary directories are private to root) and stopped again; anything left running is recorded in
+    leftovers and killed."""
+    if not glob.glob("/usr/lib/postgresql/*/bin/initdb"):
+        p = subprocess.run(["bash", os.path.join(ROOT, "scripts", "install_grading.sh")],
+                           capture_output=True, text=True)
+        assert p.returncode == 0, \
+            f"cannot install PostgreSQL with scripts/install_grading.sh:\n{p.stderr[-3000:]}"
+    initdb = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    assert initdb, "PostgreSQL is not installed: run scripts/install_grading.sh (as root)"
+    bindir = os.path.dirname(initdb[-1])
+    base = pathlib.Path(tempfile.mkdtemp(prefix="gdgrade-pg-"))
+    data, sock = base / "data", base / "sock"
+    sock.mkdir()
+    shutil.chown(base, "postgres")
+    shutil.chown(sock, "postgres")
+    port = free_port()
+
+    def as_postgres(*cmd):
+        return subprocess.run(["runuser", "-u", "postgres", "--", *cmd], capture_output=True, text=True,
+                              check=True)
+
+    started = False
+    try:
+        as_postgres(f"{bindir}/initdb", "-D", str(data), "-A", "trust", "-U", "grader", "--no-sync")
+        as_postgres(f"{bindir}/pg_ctl", "-D", str(data), "-l", str(base / "log"), "-w", "-o",
+                    f"-c listen_addresses=127.0.0.1 -p {port} -k {sock} -c fsync=off", "start")
+        started = True
+        as_postgres(f"{bindir}/createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "grader", "gd")
+        yield f"postgresql+psycopg://grader@127.0.0.1:{port}/gd"
+    finally:
+        if started:
+            with contextlib.suppress(subprocess.CalledProcessError):
+                as_postgres(f"{bindir}/pg_ctl", "-D", str(data), "-m", "fast", "-w", "stop")
+        reap([str(base)], leftovers)
+        shutil.rmtree(base, ignore_errors=True)

@@ -273,8 +273,7 @@ def test_honest_work_is_never_lost(trip):
 @ROUND_TRIP_TIMEOUT
 def test_attacks_gain_nothing(trip):
     """Every attacker answered everything wrongly; whatever the trick, every autograded point is lost."""
-    attackers = ("monkeypatch", "input_transformer", "builtins", "fake_check", "frame_reader", "fake_records",
-                 "file_attack", "network", "background_process", "shadow_numpy")
+    attackers = g.ATTACKERS
     seen = set()
     for a in ASSIGNMENTS:
         for who in attackers:

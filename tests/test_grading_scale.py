@@ -6,11 +6,9 @@ loopback in a temporary directory, and stops it afterwards.
 from __future__ import annotations
 
 import csv
-import glob
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 
@@ -23,40 +21,13 @@ from grading import synthetic
 KINDS = ["full", "blank", "partial", "duplicated", "fake_check", "exit", "badjson"]
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def postgres():
-    initdb = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    assert initdb, "PostgreSQL is not installed: run scripts/install_grading.sh (as root)"
     assert os.geteuid() == 0, "the grading tests run as root (the sandbox needs it)"
-    bindir = os.path.dirname(initdb[-1])
-    # (pytest's own temporary directories are private to root; the server runs as the postgres user)
-    import pathlib
-    import tempfile
-    base = pathlib.Path(tempfile.mkdtemp(prefix="gdgrade-pg-"))
-    data, sock = base / "data", base / "sock"
-    sock.mkdir()
-    shutil.chown(base, "postgres")
-    shutil.chown(sock, "postgres")
-    port = _free_port()
-
-    def as_postgres(*cmd):
-        return subprocess.run(["runuser", "-u", "postgres", "--", *cmd], capture_output=True, text=True, check=True)
-
-    as_postgres(f"{bindir}/initdb", "-D", str(data), "-A", "trust", "-U", "grader", "--no-sync")
-    as_postgres(f"{bindir}/pg_ctl", "-D", str(data), "-l", str(base / "log"), "-w", "-o",
-                f"-c listen_addresses=127.0.0.1 -p {port} -k {sock} -c fsync=off", "start")
-    try:
-        as_postgres(f"{bindir}/createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "grader", "gd")
-        yield f"postgresql+psycopg://grader@127.0.0.1:{port}/gd"
-    finally:
-        as_postgres(f"{bindir}/pg_ctl", "-D", str(data), "-m", "fast", "-w", "stop")
-        shutil.rmtree(base, ignore_errors=True)
+    leftovers = []
+    with g.postgres_server(leftovers) as url:
+        yield url
+    assert not leftovers, f"the PostgreSQL server left processes behind: {leftovers}"
 
 
 @pytest.mark.timeout(1800)

@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import glob
 import json
 import os
 import pathlib
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -42,43 +40,6 @@ KINDS = ["full", "blank", "partial", "error", "exit", "badjson"]
 NODE = "gdnode"
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _processes_mentioning(*paths):
-    """[(pid, command line)] of processes whose command line, environment or working directory names a
-    path."""
-    me = {os.getpid(), os.getppid()}
-    keys = [p.encode() for p in paths]
-    out = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit() or int(pid) in me:
-            continue
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                cmd = f.read().replace(b"\0", b" ")
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                env = f.read()
-            cwd = os.readlink(f"/proc/{pid}/cwd").encode()
-        except OSError:
-            continue
-        if any(k in cmd or k in env or cwd.startswith(k) for k in keys):
-            out.append((int(pid), cmd.decode(errors="replace").strip()[:300]))
-    return out
-
-
-def _reap(paths, found):
-    """Record and kill whatever is still running that mentions one of paths."""
-    left = _processes_mentioning(*paths)
-    found.extend(left)
-    for pid, _ in left:
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
-
-
 def _stop(proc, timeout=20):
     if proc.poll() is None:
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -98,44 +59,6 @@ def _tail(path, n=4000):
             return f.read()[-n:]
     except OSError as exc:
         return f"({path}: {exc})"
-
-
-@contextlib.contextmanager
-def postgres_server(leftovers):
-    """A PostgreSQL server on loopback in a temporary directory (as in tests/test_grading_scale.py)."""
-    if not glob.glob("/usr/lib/postgresql/*/bin/initdb"):
-        p = subprocess.run(["bash", os.path.join(g.ROOT, "scripts", "install_grading.sh")],
-                           capture_output=True, text=True)
-        assert p.returncode == 0, \
-            f"cannot install PostgreSQL with scripts/install_grading.sh:\n{p.stderr[-3000:]}"
-    initdb = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    assert initdb, "PostgreSQL is not installed: run scripts/install_grading.sh (as root)"
-    bindir = os.path.dirname(initdb[-1])
-    base = pathlib.Path(tempfile.mkdtemp(prefix="gdgrade-pg-"))
-    data, sock = base / "data", base / "sock"
-    sock.mkdir()
-    shutil.chown(base, "postgres")
-    shutil.chown(sock, "postgres")
-    port = _free_port()
-
-    def as_postgres(*cmd):
-        return subprocess.run(["runuser", "-u", "postgres", "--", *cmd], capture_output=True, text=True,
-                              check=True)
-
-    started = False
-    try:
-        as_postgres(f"{bindir}/initdb", "-D", str(data), "-A", "trust", "-U", "grader", "--no-sync")
-        as_postgres(f"{bindir}/pg_ctl", "-D", str(data), "-l", str(base / "log"), "-w", "-o",
-                    f"-c listen_addresses=127.0.0.1 -p {port} -k {sock} -c fsync=off", "start")
-        started = True
-        as_postgres(f"{bindir}/createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "grader", "gd")
-        yield f"postgresql+psycopg://grader@127.0.0.1:{port}/gd"
-    finally:
-        if started:
-            with contextlib.suppress(subprocess.CalledProcessError):
-                as_postgres(f"{bindir}/pg_ctl", "-D", str(data), "-m", "fast", "-w", "stop")
-        _reap([str(base)], leftovers)
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def _ensure_slurm():
@@ -209,8 +132,8 @@ def slurm_cluster(leftovers):
     key.chmod(0o400)
     (base / "plugstack.conf").write_text("")
     conf = base / "slurm.conf"
-    conf.write_text(SLURM_CONF.format(host=socket.gethostname().split(".")[0], ctld_port=_free_port(),
-                                      d_port=_free_port(), base=base, node=NODE, cpus=os.cpu_count() or 1,
+    conf.write_text(SLURM_CONF.format(host=socket.gethostname().split(".")[0], ctld_port=g.free_port(),
+                                      d_port=g.free_port(), base=base, node=NODE, cpus=os.cpu_count() or 1,
                                       mem=_mem_mb()))
     env = g.env()
     env["SLURM_CONF"] = str(conf)
@@ -276,7 +199,7 @@ def slurm_cluster(leftovers):
                 if name == "munged" and procs[name].poll() is None:
                     procs[name].terminate()
                 _stop(procs[name])
-        _reap([str(base)], leftovers)
+        g.reap([str(base)], leftovers)
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -309,7 +232,7 @@ def test_guide_job_array_on_slurm(tmp_path, monkeypatch):
     assert os.geteuid() == 0, "the Slurm test runs as root (the daemons and the grading sandbox need it)"
     leftovers, kernels = [], {}
     course = tmp_path / "course"
-    with postgres_server(leftovers) as url, slurm_cluster(leftovers) as slurm:
+    with g.postgres_server(leftovers) as url, slurm_cluster(leftovers) as slurm:
         # the course reads the gradebook URL from the environment, as the instructor guide shows
         monkeypatch.setenv("NBGRADER_DB_URL", url)
         (course / "solutions").mkdir(parents=True)
@@ -387,7 +310,7 @@ def test_guide_job_array_on_slurm(tmp_path, monkeypatch):
         assert len(kernels) == len(who) - 1, kernels  # every submission but the broken file ran in a sandbox
 
     # after the daemons stopped: nothing the test started (daemons, job steps, sandboxed kernels) may remain
-    _reap([str(course)], leftovers)
+    g.reap([str(course)], leftovers)
     assert not leftovers, f"processes left behind: {leftovers}"
     assert not g.processes_of(set(kernels.values())), g.processes_of(set(kernels.values()))
     print(f"slurm job array test: {len(who)} students in {time.time() - t0:.0f} s")
