@@ -44,13 +44,25 @@ c.ExecutePreprocessor.interrupt_on_timeout = True
 # results of a trusted run of the instructor's solutions/ notebook. These lists replace nbgrader's defaults
 # (nbgrader.converters.autograde.Autograde), so `nbgrader autograde`, formgrader's button and
 # `python -m grading` all grade the same way.
-from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,  # noqa: E402
-                                    GetGrades, LimitOutput, OverwriteCells, OverwriteKernelspec,
-                                    SaveAutoGrades)
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (
+                                    AssignLatePenalties,
+                                    CheckCellMetadata,
+                                    ClearOutput,
+                                    GetGrades,
+                                    LimitOutput,
+                                    OverwriteCells,
+                                    OverwriteKernelspec,
+                                    SaveAutoGrades,
+)
 
-from grading.preprocess import (LimitOutputBytes, Normalize, SandboxedExecute, StripHiddenTests,  # noqa: E402
-                                Verdict)
+from grading.preprocess import (
+                                    LimitOutputBytes,
+                                    Normalize,
+                                    SandboxedExecute,
+                                    StripHiddenTests,
+                                    Verdict,
+)
 
 c.Autograde.sanitize_preprocessors = [
     ClearOutput,

@@ -34,7 +34,7 @@ def sweep_values(ctrl, points):
     elif ctrl.__class__.__name__ == "FloatLogSlider":
         vals = list(ctrl.base ** np.linspace(ctrl.min, ctrl.max, points))
     elif isinstance(ctrl.value, int):
-        vals = sorted(set(int(round(x)) for x in np.linspace(ctrl.min, ctrl.max, points)))
+        vals = sorted({round(x) for x in np.linspace(ctrl.min, ctrl.max, points)})
     else:
         vals = list(np.linspace(ctrl.min, ctrl.max, points))
     return [v for v in vals if v != ctrl.value] + [ctrl.value]

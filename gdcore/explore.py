@@ -41,7 +41,7 @@ from .data import make_linear, quadratic, rosenbrock
 from .models import mlp
 from .plot import PALETTE, style
 
-__all__ = ["learning_rate", "batch_size", "schedules", "momentum", "xor", "Explorer"]
+__all__ = ["Explorer", "batch_size", "learning_rate", "momentum", "schedules", "xor"]
 
 LIVE_DPI = 80
 STATIC_TWIN = True
@@ -87,7 +87,7 @@ def _static_palette():
         cols += [tuple(a * rgb + (1 - a)) for a in (1.0, 0.8, 0.6, 0.4, 0.2)]
         cols += [tuple(a * rgb + (1 - a) * 0.7) for a in (0.6, 0.3)]          # over grey contours
     cols += [tuple(colormaps["cividis"](x)[:3]) for x in np.linspace(0, 1, 48)]
-    flat = [int(round(255 * v)) for c in cols for v in c]
+    flat = [round(255 * v) for c in cols for v in c]
     pal = PILImage.new("P", (1, 1))
     pal.putpalette(flat + flat[:3] * (256 - len(cols)))
     return pal
@@ -842,7 +842,7 @@ class _XorView(_View):
         self.loss.set_data(np.arange(len(loss)), np.maximum(loss, 1e-4))
         ok = "learns XOR" if r["acc"] == 1.0 else "fails"
         self.title.set_text(f"H = {p['hidden']}, {p['activation']}, η = {p['lr']:.2g}, seed {p['seed']}, "
-                            f"{p['epochs']} epochs: {int(round(4 * r['acc']))}/4 correct, "
+                            f"{p['epochs']} epochs: {round(4 * r['acc'])}/4 correct, "
                             f"loss {loss[-1]:.3g}  →  {ok}")
         return False
 

@@ -94,7 +94,7 @@ def _grade_one(root, assignment, student, timeout):
 def autograde(root, assignment, students=None, timeout=None, workers=None, log=print):
     """Autograde each student; N worker processes, one sandbox per submission. Returns {student: ok}."""
     students = list(students or submitted_students(root, assignment))
-    if not os.environ.get("GDGRADE_UNSANDBOXED") == "1":
+    if os.environ.get("GDGRADE_UNSANDBOXED") != "1":
         from .sandbox import SandboxUnavailable, preflight
         try:
             preflight()

@@ -62,7 +62,7 @@ def collect(root, assignment, folder, log=print):
         if sid is None:
             log(f"skipped {entry}: no student id in the file name")
             continue
-        stamp = datetime.datetime.fromtimestamp(os.path.getmtime(path), datetime.timezone.utc).strftime(
+        stamp = datetime.datetime.fromtimestamp(os.path.getmtime(path), datetime.UTC).strftime(
             "%Y-%m-%d %H:%M:%S.%f UTC")
         dest = os.path.join(root, "submitted", sid, assignment)
         found = {}

@@ -37,14 +37,14 @@ def encode(value, _depth=0):
     """The JSON tree of ``value``; never raises."""
     try:
         return _encode(value, _depth)
-    except Exception as exc:  # a hostile or broken object: describe it, never fail here
+    except Exception as exc:  # noqa: BLE001 - a hostile or broken object: describe it, never fail here
         return {"t": "other", "type": _typename(value), "note": f"could not read it ({type(exc).__name__})"}
 
 
 def _typename(value):
     try:
         return type(value).__name__
-    except Exception:
+    except Exception:  # noqa: BLE001 - a hostile class can make even type() raise
         return "?"
 
 

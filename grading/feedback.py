@@ -17,8 +17,8 @@ from nbconvert.exporters import HTMLExporter
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "typeset.js")
 CDN_RE = re.compile(r'<script[^>]*src="https://cdnjs\.cloudflare\.com/ajax/libs/mathjax/[^"]*"[^>]*>\s*</script>',
-                    re.S)
-CONFIG_RE = re.compile(r'<script type="text/x-mathjax-config">.*?</script>', re.S)
+                    re.DOTALL)
+CONFIG_RE = re.compile(r'<script type="text/x-mathjax-config">.*?</script>', re.DOTALL)
 
 
 class OfflineFeedbackError(RuntimeError):

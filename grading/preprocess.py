@@ -33,7 +33,7 @@ from . import compare, expected
 from .sandbox import SandboxKernelManager, SandboxUnavailable
 from .student import MIME
 
-HIDDEN_RE = re.compile(r"[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[ \t]*\n?", re.S)
+HIDDEN_RE = re.compile(r"[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[ \t]*\n?", re.DOTALL)
 def report_path(root, student, assignment, notebook):
     """Where the verdicts and flags of one graded notebook are kept: outside autograded/, so that
     generate_feedback (which copies that folder) never hands them to the student."""
@@ -265,13 +265,13 @@ class SandboxedExecute(Execute):
 STATIC_FLAGS = [
     (r"\bbuiltins\b|__builtins__", "touches builtins"),
     (r"\bsys\s*\.\s*modules\b", "edits sys.modules"),
-    (r"input_transformers|ast_transformers|events\s*\.\s*register|register_magic|set_custom_exc|"
-     r"display_formatter|\bshowtraceback\b|\bpost_run_cell\b|\bpre_run_cell\b", "hooks into IPython"),
+    ((r"input_transformers|ast_transformers|events\s*\.\s*register|register_magic|set_custom_exc|"
+     r"display_formatter|\bshowtraceback\b|\bpost_run_cell\b|\bpre_run_cell\b"), "hooks into IPython"),
     (r"\bctypes\b|\bcffi\b", "uses ctypes"),
     (r"\bsubprocess\b|\bos\s*\.\s*(system|popen|exec\w*|fork\w*|spawn\w*|kill\w*)|\bpty\b|multiprocessing",
      "starts or signals processes"),
-    (r"_getframe|\bf_back\b|\bf_locals\b|\bf_globals\b|currentframe|inspect\s*\.\s*stack|"
-     r"\bgc\s*\.\s*get_(referrers|objects|referents)", "inspects the caller's frames or the heap"),
+    ((r"_getframe|\bf_back\b|\bf_locals\b|\bf_globals\b|currentframe|inspect\s*\.\s*stack|"
+     r"\bgc\s*\.\s*get_(referrers|objects|referents)"), "inspects the caller's frames or the heap"),
     (r"\bsettrace\b|\bsetprofile\b|addaudithook", "installs a trace or audit hook"),
     (r"\b(import|from)\s+grading\b|\bgrading\s*\.\s*(student|compare|policy|boot)\b", "touches the grading code"),
     (r"__import__|\bimportlib\b", "imports modules dynamically"),
@@ -483,4 +483,4 @@ class StripHiddenTests(NbGraderPreprocessor):
         return cell, resources
 
 
-__all__ = ["Normalize", "SandboxedExecute", "Verdict", "LimitOutputBytes", "StripHiddenTests"]
+__all__ = ["LimitOutputBytes", "Normalize", "SandboxedExecute", "StripHiddenTests", "Verdict"]

@@ -70,7 +70,7 @@ def preflight():
     cmd = [bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--die-with-parent",
            "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--", "/bin/true"]
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise SandboxUnavailable(f"bubblewrap could not start a sandbox: {exc}") from exc
     if p.returncode != 0:
@@ -145,7 +145,6 @@ def _defining(qualname):
 def library_hash():
     """Hash of the gdcore and grading sources (computed once per grading process)."""
     import gdcore
-
     import grading
 
     if not hasattr(library_hash, "value"):
@@ -160,7 +159,6 @@ def sanitised_library(assignment, cache_root):
     Built once per (assignment, gdcore source, grading source) under cache_root, atomically.
     """
     import gdcore
-
     import grading
 
     gd_src = os.path.dirname(os.path.abspath(gdcore.__file__))
@@ -487,7 +485,7 @@ class SandboxKernelManager(AsyncKernelManager):
     async def _async_cleanup_resources(self, restart=False):
         try:
             await super()._async_cleanup_resources(restart=restart)
-        except Exception:  # noqa: BLE001 - the directory may be gone already
+        except Exception:  # noqa: BLE001, S110 - the directory may be gone already
             pass
         self.finish()
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-SOLUTION_RE = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
-HIDDEN_RE = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
+SOLUTION_RE = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.DOTALL)
+HIDDEN_RE = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.DOTALL)
 STUB = "raise NotImplementedError()"
 WRONG = "return 0.0  # synthetic student: wrong on purpose"
 
@@ -95,7 +95,7 @@ def strip_solution(src):
 
 
 def _replace_stub(src, body):
-    m = re.search(r"^([ \t]*)" + re.escape(STUB), src, re.M)
+    m = re.search(r"^([ \t]*)" + re.escape(STUB), src, re.MULTILINE)
     assert m, "release answer cell has no stub"
     indent = m.group(1)
     return src[:m.start()] + "\n".join(indent + ln for ln in body.splitlines()) + src[m.end():]
@@ -180,7 +180,7 @@ def build_class(source, release, assignment, delegations=None, with_timeout=Fals
                            {loop}))
     nb = student()
     src = src_by_id[first].source
-    m = re.search(r"^([ \t]*)### BEGIN SOLUTION\n", src, re.M)
+    m = re.search(r"^([ \t]*)### BEGIN SOLUTION\n", src, re.MULTILINE)
     warn = m.group(1) + 'import warnings; warnings.warn("synthetic student: a harmless warning")\n'
     nb.cells[idx(nb, first)].source = strip_solution(src[:m.end()] + warn + src[m.end():])
     out.append(Student("warning", nb))
@@ -336,26 +336,26 @@ DELEGATIONS = {
     "gradients": {
         "gdcore_direct": ("mse_loss_answer", "return gd.losses.mse(X @ w + b, y)[0]", "gdcore.losses.mse"),
         "gdcore_alias": ("mse_grad_answer",
-                         "f = gd.models.linear.loss_and_grad\n"
+                         ("f = gd.models.linear.loss_and_grad\n"
                          "_, g = f({'w': np.asarray(w, float), 'b': np.asarray(float(b))}, X, y)\n"
-                         "return g['w'], float(g['b'])", "gdcore.models.linear.loss_and_grad"),
+                         "return g['w'], float(g['b'])"), "gdcore.models.linear.loss_and_grad"),
         "gdcore_wrapper": ("numerical_grad_answer",
-                           "import gdcore.gradcheck as gc\n"
+                           ("import gdcore.gradcheck as gc\n"
                            "helper = getattr(gc, 'numerical' + '_grad')\n"
-                           "return helper(lambda t: f(t), np.array(theta, dtype=float), eps=eps)",
+                           "return helper(lambda t: f(t), np.array(theta, dtype=float), eps=eps)"),
                            "gdcore.gradcheck.numerical_grad"),
     },
     "batch-gd": {
         "gdcore_reexport": ("bgd_answer",
-                            "import gdcore as gd\nfrom gdcore import fit\n"
+                            ("import gdcore as gd\nfrom gdcore import fit\n"
                             "p, h = fit(gd.models.linear, gd.models.linear.init(X.shape[1]), X, y,\n"
                             "           gd.optim.sgd(lr=lr), epochs=num_epochs)\n"
-                            "return p['w'], float(p['b']), list(h.loss)", "gdcore.train.fit"),
+                            "return p['w'], float(p['b']), list(h.loss)"), "gdcore.train.fit"),
     },
     "debugging": {
         "gdcore_direct": ("half_mse_grad",
-                          "import gdcore as gd\n"
-                          "return gd.models.linear.loss_and_grad({'w': w, 'b': np.zeros(())}, X, y)[1]['w']",
+                          ("import gdcore as gd\n"
+                          "return gd.models.linear.loss_and_grad({'w': w, 'b': np.zeros(())}, X, y)[1]['w']"),
                           "gdcore.models.linear.loss_and_grad"),
     },
     "learning-rate": {
@@ -365,33 +365,33 @@ DELEGATIONS = {
     },
     "linear-regression": {
         "gdcore_wrapper": ("bgd",
-                           "import gdcore as gd\n"
+                           ("import gdcore as gd\n"
                            "def run(opt):\n"
                            "    return gd.minimize(lambda p: 0.0, np.zeros(X.shape[1]), opt, steps=epochs)\n"
-                           "return run(gd.optim.sgd(lr=lr))", "gdcore.train.minimize"),
+                           "return run(gd.optim.sgd(lr=lr))"), "gdcore.train.minimize"),
     },
     "minibatch": {
         "gdcore_direct": ("per_sample_grads_answer",
-                          "import gdcore as gd\n"
+                          ("import gdcore as gd\n"
                           "f = gd.models.linear.loss_and_grad\n"
                           "return np.stack([f({'w': w, 'b': np.asarray(float(b))}, X[i:i + 1], y[i:i + 1])[1]['w']\n"
-                          "                 for i in range(len(y))])", "gdcore.models.linear.loss_and_grad"),
+                          "                 for i in range(len(y))])"), "gdcore.models.linear.loss_and_grad"),
     },
     "momentum-adam": {
         "gdcore_adamw": ("adam_step",
-                         "import gdcore as gd\n"
+                         ("import gdcore as gd\n"
                          "opt = gd.optim.adamw(lr=lr, betas=betas, eps=eps, weight_decay=0.0)  # is Adam\n"
-                         "return opt.step(theta, grad, opt.init(theta))", "gdcore.optim.adamw"),
+                         "return opt.step(theta, grad, opt.init(theta))"), "gdcore.optim.adamw"),
         "gdcore_class": ("adam_step",
-                         "import gdcore as gd\n"
+                         ("import gdcore as gd\n"
                          "opt = gd.optim.adam(lr=lr, betas=betas, eps=eps)\n"
-                         "return opt.step(theta, grad, opt.init(theta))", "gdcore.optim.adam"),
+                         "return opt.step(theta, grad, opt.init(theta))"), "gdcore.optim.adam"),
     },
     "sgd": {
         "gdcore_direct": ("minibatch_grad_answer",
-                          "import gdcore as gd\n"
+                          ("import gdcore as gd\n"
                           "_, g = gd.models.linear.loss_and_grad({'w': w, 'b': np.asarray(float(b))}, X[idx], y[idx])\n"
-                          "return g['w'], float(g['b'])", "gdcore.models.linear.loss_and_grad"),
+                          "return g['w'], float(g['b'])"), "gdcore.models.linear.loss_and_grad"),
     },
     "xor-mlp": {
         "gdcore_direct": ("bce_with_logits",

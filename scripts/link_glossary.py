@@ -9,10 +9,11 @@ skipped. With --check, exit 1 if any page would change (used by the tests).
 """
 from __future__ import annotations
 
-import nbformat
 import pathlib
 import re
 import sys
+
+import nbformat
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
@@ -87,7 +88,7 @@ def link_cell(src, patterns, done):
     in_fence = in_math = False
     for i, line in enumerate(lines):
         stripped = line.strip()
-        if stripped.startswith("```") or stripped.startswith(":::"):
+        if stripped.startswith(("```", ":::")):
             if in_fence and stripped.strip("`:") == "":
                 in_fence = False
             elif not in_fence:
@@ -97,7 +98,7 @@ def link_cell(src, patterns, done):
             if not (stripped.endswith("$$") and len(stripped) > 2):
                 in_math = not in_math
             continue
-        if in_fence or in_math or stripped.startswith("#") or stripped.startswith(":") or stripped.startswith("|"):
+        if in_fence or in_math or stripped.startswith(("#", ":", "|")):
             continue
         for term, rx in patterns:
             if term in done:

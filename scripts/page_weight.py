@@ -14,6 +14,7 @@ import argparse
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import unquote, urlsplit
 
 MB = 1024 * 1024
@@ -22,7 +23,7 @@ MB = 1024 * 1024
 class _Refs(HTMLParser):
     """Collect the local files a page embeds (img/video/audio/source/embed/object/iframe)."""
 
-    TAGS = {"img": "src", "video": "poster", "audio": "src", "source": "src", "embed": "src",
+    TAGS: ClassVar[dict[str, str]] = {"img": "src", "video": "poster", "audio": "src", "source": "src", "embed": "src",
             "object": "data", "iframe": "src", "track": "src"}
 
     def __init__(self):

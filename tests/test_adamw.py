@@ -104,7 +104,7 @@ def test_decay_is_decoupled_from_the_adaptive_scaling():
     size; Adam's coupled L2 feeds lambda*theta through m/sqrt(v), which normalises it to a step of about lr."""
     theta = np.array([1e-3, 1.0, 50.0])
     lr, lam = 0.01, 0.1
-    zero = lambda p: np.zeros_like(p)  # noqa: E731
+    zero = lambda p: np.zeros_like(p)
     path_w, state = run(gd.optim.adamw(lr=lr, weight_decay=lam), theta, zero, 30)
     np.testing.assert_allclose(path_w[-1], theta * (1 - lr * lam) ** 30, rtol=1e-12)
     np.testing.assert_array_equal(state["m"], 0.0)
@@ -122,7 +122,7 @@ def test_step_is_pure_and_state_visible():
     state = opt.init(params)
     assert set(state) == {"step", "m", "v"}
     new_params, new_state = opt.step(params, grads, state)
-    for k in params:
+    for k in params:  # noqa: PLC0206 - keys index several dicts
         np.testing.assert_array_equal(params[k], p0[k])
         np.testing.assert_array_equal(grads[k], g0[k])
         assert not np.shares_memory(new_params[k], params[k])

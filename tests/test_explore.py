@@ -60,7 +60,7 @@ def test_quadratic_path_equals_gd_minimize_until_it_stops_diverging():
 def test_linear_sgd_equals_gd_fit(B):
     X, y, _ = gd.data.make_linear(64, 3, noise=0.3, rng=2)
     W, b, ex = core.linear_sgd(X, y, 0.05, B, 3, rng=5)
-    params, hist = gd.fit(gd.models.linear, gd.models.linear.init(3), X, y, gd.optim.sgd(lr=0.05),
+    _params, hist = gd.fit(gd.models.linear, gd.models.linear.init(3), X, y, gd.optim.sgd(lr=0.05),
                           batch_size=B, epochs=3, rng=5, record_path=True)
     np.testing.assert_allclose(W, [p["w"] for p in hist.path], rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(b, [p["b"] for p in hist.path], rtol=1e-12, atol=1e-14)
@@ -71,8 +71,8 @@ def test_linear_sgd_equals_gd_fit(B):
 def test_linear_sgd_with_a_schedule_equals_gd_fit():
     X, y, _ = gd.data.make_linear(40, 2, rng=0)
     sched = gd.schedules.step_decay(0.1, 0.5, 30)
-    _, _, final, _ = core.schedule_run(X, y, sched, 2, rng=3)
-    W, b, _ = core.linear_sgd(X, y, sched(np.arange(80)), 1, 2, rng=3)
+    _, _, _final, _ = core.schedule_run(X, y, sched, 2, rng=3)
+    W, _b, _ = core.linear_sgd(X, y, sched(np.arange(80)), 1, 2, rng=3)
     params, hist = gd.fit(gd.models.linear, gd.models.linear.init(2), X, y, gd.optim.sgd(lr=sched),
                           batch_size=1, epochs=2, rng=3)
     np.testing.assert_allclose(W[-1], params["w"], rtol=1e-12)
@@ -257,7 +257,7 @@ def test_moving_any_control_redraws_the_image(explorers):
                 continue
             before, old = w.image.value, ctrl.value
             if hasattr(ctrl, "options"):
-                ctrl.value = [o for o in ctrl.options if o != old][0]
+                ctrl.value = next(o for o in ctrl.options if o != old)
             else:
                 ctrl.value = ctrl.max if old != ctrl.max else ctrl.min
             assert w.image.value != before, f"{name}.{cname} did not change the figure"
@@ -280,8 +280,9 @@ def test_blitted_frame_equals_a_full_redraw(explorers):
     full = _encode(w._fig.canvas)
     for a in w._live.dynamic:
         a.set_animated(True)
-    from PIL import Image
     import io
+
+    from PIL import Image
     A = np.asarray(Image.open(io.BytesIO(fast)), dtype=float)
     B = np.asarray(Image.open(io.BytesIO(full)), dtype=float)
     assert A.shape == B.shape and np.abs(A - B).mean() < 0.5

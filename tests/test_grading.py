@@ -18,11 +18,12 @@ import re
 import shutil
 import sys
 import zipfile
+from pathlib import Path
 
+import _grading as g
 import nbformat
 import pytest
 
-import _grading as g
 from grading import policy, synthetic
 from grading.synthetic import is_answer, is_setup, is_test, is_written, nbmeta
 
@@ -87,7 +88,7 @@ def test_source_notebook_follows_the_conventions(assignment):
                 assert re.search(r"\bcheck\(", hidden), f"{where}: hidden tests must call check()"
                 assert "expected=" not in hidden, \
                     f"{where}: hidden checks carry no expected value (the grader computes it outside the kernel)"
-                assert not re.search(r"^\s*assert\b|\bdef _close\b|allclose|isclose", c.source, re.M), \
+                assert not re.search(r"^\s*assert\b|\bdef _close\b|allclose|isclose", c.source, re.MULTILINE), \
                     f"{where}: compare with check(), not assert or numpy (the verdict is decided outside the kernel)"
                 assert len(c.source.splitlines()) <= 40, f"{where}: a test cell should be short and readable"
                 n_tests += 1
@@ -133,7 +134,7 @@ def test_release_has_no_solutions_or_hidden_tests(assignment):
     d = os.path.join(g.ROOT, "exercises", assignment)
     for root, _, files in os.walk(d):
         for f in files:
-            text = open(os.path.join(root, f), encoding="utf-8", errors="replace").read()
+            text = Path(root, f).read_text(encoding="utf-8", errors="replace")
             for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
                 assert marker not in text, f"{f}: contains '{marker}'"
             if f.endswith(".ipynb"):
@@ -172,7 +173,7 @@ def test_built_book_has_no_solutions_or_hidden_tests():
     for root, _, files in os.walk(build):
         for f in files:
             if f.endswith((".html", ".ipynb", ".txt", ".md", ".js")):
-                text = _page_text(open(os.path.join(root, f), encoding="utf-8", errors="replace").read())
+                text = _page_text(Path(root, f).read_text(encoding="utf-8", errors="replace"))
                 leaked = [where for where, block in blocks if block in text]
                 assert not leaked, f"_build/html/{f} contains whole solution/hidden-test blocks from {leaked[:3]}"
 
@@ -199,7 +200,7 @@ def _cases():
             rel = nbformat.read(rel_path, as_version=4)
             try:
                 students = g.class_for(a, src, rel, full=a == "gradients")
-            except Exception:  # noqa: BLE001 - reported by the round trip itself
+            except Exception:  # noqa: BLE001, S112 - reported by the round trip itself
                 continue
             out += [(a, name, s.name) for s in students]
     return out
@@ -342,7 +343,7 @@ def test_feedback_shows_no_hidden_test_and_needs_no_network(trip):
         for who in ("full", "blank", "partial"):
             d = os.path.join(course, "feedback", who, a)
             for f in os.listdir(d):
-                raw = open(os.path.join(d, f), encoding="utf-8").read()
+                raw = Path(d, f).read_text(encoding="utf-8")
                 pages += 1
                 assert "BEGIN HIDDEN TESTS" not in raw, f"{a}/{who}/{f} shows hidden tests"
                 text = _page_text(raw)
@@ -367,11 +368,11 @@ def test_plain_nbgrader_autograde_and_export_use_the_sandbox_and_the_status_colu
     p = g.nbgrader("autograde", "gradients", "--student", "fake_check", "--force", cwd=course, check=False)
     assert p.returncode == 0, p.stderr[-3000:]
     from grading.preprocess import report_path
-    rep = json.load(open(report_path(course, "fake_check", "gradients", "gradients")))
+    rep = json.loads(Path(report_path(course, "fake_check", "gradients", "gradients")).read_text())
     assert rep["sandboxed"] and not any(v["passed"] for v in rep["verdicts"].values()), rep
     p = g.nbgrader("export", "--to", "nbgrader-export.csv", cwd=course, check=False)
     assert p.returncode == 0, p.stderr[-3000:]
-    rows = list(csv.DictReader(open(os.path.join(course, "nbgrader-export.csv"))))
+    rows = list(csv.DictReader(Path(course, "nbgrader-export.csv").read_text().splitlines()))
     assert rows and "status" in rows[0]
     bad = [r for r in rows if r["student_id"] == "badjson"]
     assert bad and all(r["status"] == "FAILED" and r["score"] == "" for r in bad), bad
@@ -414,7 +415,7 @@ def test_lms_zips_to_feedback_without_an_exchange(tmp_path):
     p = g.run([sys.executable, "-m", "grading", "all", "gradients", "--timeout", str(g.TEST_TIMEOUT)],
               cwd=str(course), check=False)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
-    rows = {r["student_id"]: r for r in csv.DictReader(open(course / "grades.csv"))}
+    rows = {r["student_id"]: r for r in csv.DictReader((course / "grades.csv").read_text().splitlines())}
     full = sum(float(synthetic.nbmeta(c)["points"]) for c in src.cells if synthetic.is_test(c))
     assert rows["alice"]["status"] == "needs_manual_grade" and float(rows["alice"]["auto_score"]) == full, rows
     assert rows["carol"]["status"] == "graded" and float(rows["carol"]["auto_score"]) == 0, rows

@@ -11,11 +11,12 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
+import _grading as g
 import nbformat
 import pytest
 
-import _grading as g
 from grading import synthetic
 
 KINDS = ["full", "blank", "partial", "duplicated", "fake_check", "exit", "badjson"]
@@ -35,7 +36,7 @@ def test_parallel_grading_against_postgresql(postgres, tmp_path):
     course = tmp_path / "course"
     (course / "solutions").mkdir(parents=True)
     shutil.copytree(os.path.join(g.ROOT, "solutions", "gradients"), course / "solutions" / "gradients")
-    cfg = open(os.path.join(g.ROOT, "nbgrader_config.py")).read()
+    cfg = Path(g.ROOT, "nbgrader_config.py").read_text()
     (course / "nbgrader_config.py").write_text(cfg + f"\nc.CourseDirectory.db_url = {postgres!r}\n")
     g.nbgrader("generate_assignment", "gradients", "--force", cwd=str(course))
     src = nbformat.read(str(course / "solutions" / "gradients" / "gradients.ipynb"), as_version=4)
@@ -64,7 +65,7 @@ def test_parallel_grading_against_postgresql(postgres, tmp_path):
                str(g.TEST_TIMEOUT)], cwd=str(course), check=False)
     assert "database is locked" not in p.stdout
     assert not os.path.exists(course / "gradebook.db"), "graded into sqlite instead of PostgreSQL"
-    rows = {r["student_id"]: r for r in csv.DictReader(open(course / "grades.csv"))}
+    rows = {r["student_id"]: r for r in csv.DictReader((course / "grades.csv").read_text().splitlines())}
     assert sorted(rows) == sorted(who), p.stdout[-3000:]
     for sid, st in who.items():
         r = rows[sid]

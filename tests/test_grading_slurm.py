@@ -24,11 +24,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
+import _grading as g
 import nbformat
 import pytest
 
-import _grading as g
 from grading import synthetic
 from grading.preprocess import report_path
 
@@ -68,7 +69,7 @@ def _ensure_slurm():
     if missing:
         assert os.geteuid() == 0, f"Slurm is not installed ({', '.join(missing)} missing): run " \
                                   f"scripts/install_slurm.sh as root"
-        p = subprocess.run(["bash", INSTALL], capture_output=True, text=True, timeout=900)
+        p = subprocess.run(["bash", INSTALL], capture_output=True, text=True, timeout=900, check=False)
         assert p.returncode == 0, (f"scripts/install_slurm.sh could not install Slurm and MUNGE "
                                    f"(exit {p.returncode}):\n{p.stdout[-2000:]}\n{p.stderr[-3000:]}")
     path = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
@@ -151,7 +152,7 @@ def slurm_cluster(leftovers):
 
     def client(*cmd, check=True, timeout=30):
         p = subprocess.run([tool.get(cmd[0], cmd[0]), *cmd[1:]], env=env, capture_output=True, text=True,
-                           timeout=timeout)
+                           timeout=timeout, check=False)
         if check and p.returncode != 0:
             raise AssertionError(f"{' '.join(cmd)} failed ({p.returncode}): {p.stdout}{p.stderr}\n"
                                  f"{diagnostics()}")
@@ -176,9 +177,9 @@ def slurm_cluster(leftovers):
         def munge_ok():
             if not os.path.exists(sock):
                 return False
-            cred = subprocess.run([tool["munge"], "-n", "-S", sock], capture_output=True, timeout=10)
+            cred = subprocess.run([tool["munge"], "-n", "-S", sock], capture_output=True, timeout=10, check=False)
             return cred.returncode == 0 and subprocess.run([tool["unmunge"], "-S", sock], input=cred.stdout,
-                                                           capture_output=True, timeout=10).returncode == 0
+                                                           capture_output=True, timeout=10, check=False).returncode == 0
         wait_for("munged to encode and decode a credential", munge_ok)
         daemon("slurmctld", "-D", "-f", str(conf))
         wait_for("slurmctld to answer", lambda: "UP" in client("scontrol", "ping", check=False).stdout)
@@ -205,8 +206,8 @@ def slurm_cluster(leftovers):
 
 def _guide_job_array(course, assignment):
     """The Slurm job array block of the instructor guide, pointed at this course and assignment."""
-    text = open(GUIDE, encoding="utf-8").read()
-    blocks = [b for b in re.findall(r"```bash\n(.*?)```", text, re.S) if "sbatch" in b and "--array" in b]
+    text = Path(GUIDE).read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"```bash\n(.*?)```", text, re.DOTALL) if "sbatch" in b and "--array" in b]
     assert len(blocks) == 1, ("book/instructor_guide.md should show exactly one Slurm job array "
                               "(a ```bash block with sbatch --array)")
     block = blocks[0]
@@ -237,7 +238,7 @@ def test_guide_job_array_on_slurm(tmp_path, monkeypatch):
         monkeypatch.setenv("NBGRADER_DB_URL", url)
         (course / "solutions").mkdir(parents=True)
         shutil.copytree(os.path.join(g.ROOT, "solutions", "gradients"), course / "solutions" / "gradients")
-        cfg = open(os.path.join(g.ROOT, "nbgrader_config.py")).read()
+        cfg = Path(g.ROOT, "nbgrader_config.py").read_text()
         (course / "nbgrader_config.py").write_text(
             cfg + '\nc.CourseDirectory.db_url = os.environ["NBGRADER_DB_URL"]\n')
         os.symlink(os.path.dirname(g.VENV_BIN), course / ".venv")  # the guide's `source .venv/bin/activate`
@@ -259,7 +260,7 @@ def test_guide_job_array_on_slurm(tmp_path, monkeypatch):
         env = dict(slurm["env"], NBGRADER_DB_URL=url)
         script = _guide_job_array(course, "gradients")
         p = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=course, env=env,
-                           capture_output=True, text=True, timeout=60)
+                           capture_output=True, text=True, timeout=60, check=False)
         assert p.returncode == 0, f"sbatch failed:\n{script}\n{p.stdout}{p.stderr}\n{slurm['diagnostics']()}"
         m = re.search(r"Submitted batch job (\d+)", p.stdout)
         assert m, p.stdout + p.stderr
@@ -291,7 +292,7 @@ def test_guide_job_array_on_slurm(tmp_path, monkeypatch):
         # then the batch is finished from the course root, against the same gradebook
         p = g.run([sys.executable, "-m", "grading", "export"], cwd=str(course), check=False)
         assert p.returncode == 1, p.stdout + p.stderr  # the badjson submission is FAILED, and export says so
-        rows = {r["student_id"]: r for r in csv.DictReader(open(course / "grades.csv"))}
+        rows = {r["student_id"]: r for r in csv.DictReader((course / "grades.csv").read_text().splitlines())}
         assert sorted(rows) == sorted(who), p.stdout[-3000:]
         for sid, st in who.items():
             r = rows[sid]
@@ -306,7 +307,7 @@ def test_guide_job_array_on_slurm(tmp_path, monkeypatch):
         for sid in who:
             rp = report_path(str(course), sid, "gradients", "gradients")
             if os.path.isfile(rp):
-                kernels[sid] = json.load(open(rp)).get("uid")
+                kernels[sid] = json.loads(Path(rp).read_text()).get("uid")
         assert len(kernels) == len(who) - 1, kernels  # every submission but the broken file ran in a sandbox
 
     # after the daemons stopped: nothing the test started (daemons, job steps, sandboxed kernels) may remain

@@ -1,7 +1,8 @@
 """Losses: values from the textbook formulas and gradients by central differences."""
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import gdcore as gd

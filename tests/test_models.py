@@ -71,7 +71,7 @@ def test_mlp_gradient_matches_finite_differences(activation, sizes):
             z_min = min(z_min, np.abs(z).min())
             a = np.maximum(z, 0)
         assert z_min > 10 * EPS * 100, "inputs too close to the relu kink; pick another seed"
-    loss_fn = lambda p: gd.models.mlp.loss_and_grad(p, X, y, activation)[0]  # noqa: E731
+    loss_fn = lambda p: gd.models.mlp.loss_and_grad(p, X, y, activation)[0]
     loss, grads = gd.models.mlp.loss_and_grad(params, X, y, activation)
     assert np.isfinite(loss)
     assert_grads_close(grads, fd_grad(loss_fn, params), rtol=1e-5, atol=1e-8)
@@ -97,8 +97,8 @@ def test_mlp_model_object_binds_activation():
     params = net.init([2, 3, 1], rng=1)
     assert set(params) == {"W1", "b1", "W2", "b2"}
     assert params["W1"].shape == (2, 3) and params["b2"].shape == (1,)
-    l1, g1 = net.loss_and_grad(params, X, y)
-    l2, g2 = gd.models.mlp.loss_and_grad(params, X, y, "relu")
+    l1, _g1 = net.loss_and_grad(params, X, y)
+    l2, _g2 = gd.models.mlp.loss_and_grad(params, X, y, "relu")
     l3, _ = gd.models.mlp.loss_and_grad(params, X, y, "tanh")
     assert l1 == l2 and l1 != l3
     assert "relu" in repr(net)

@@ -50,7 +50,7 @@ def test_glossary_has_30_terms_with_chinese():
 
 def test_every_chapter_links_the_glossary_from_first_uses():
     out = subprocess.run([sys.executable, str(ROOT / "scripts" / "link_glossary.py"), "--check"],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stdout + out.stderr
 
 
@@ -61,7 +61,7 @@ def test_ci_runs_the_readme_test_command():
 
 
 def test_no_generated_files_are_tracked():
-    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True)
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=False)
     if tracked.returncode != 0:      # not a git checkout (e.g. an exported tarball): nothing to check
         return
     bad = [f for f in tracked.stdout.splitlines()

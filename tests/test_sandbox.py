@@ -100,17 +100,17 @@ print(json.dumps(r))
 def test_limits_processes_memory_file_size_and_scratch_space():
     cells = [
         # processes: fork until refused; the children wait to be killed with the sandbox
-        "import os, time\nn = 0\ntry:\n    for _ in range(500):\n        if os.fork() == 0:\n"
+        ("import os, time\nn = 0\ntry:\n    for _ in range(500):\n        if os.fork() == 0:\n"
         "            time.sleep(600)\n            os._exit(0)\n        n += 1\nexcept OSError as e:\n"
-        "    print('forks', n, type(e).__name__)",
+        "    print('forks', n, type(e).__name__)"),
         # memory: one large allocation
         "try:\n    b = bytearray(8 * 1024**3)\n    print('allocated')\nexcept MemoryError:\n    print('MemoryError')",
         # file size: one file larger than the limit
-        "try:\n    open('big', 'wb').write(b'0' * 80 * 1024**2)\n    print('wrote')\nexcept OSError as e:\n"
-        "    print('file', type(e).__name__)\nimport os\nos.path.exists('big') and os.remove('big')",
+        ("try:\n    open('big', 'wb').write(b'0' * 80 * 1024**2)\n    print('wrote')\nexcept OSError as e:\n"
+        "    print('file', type(e).__name__)\nimport os\nos.path.exists('big') and os.remove('big')"),
         # scratch space: many files, each under the file-size limit
-        "import os\ntry:\n    for i in range(20):\n        open(f'f{i}', 'wb').write(b'0' * 30 * 1024**2)\n"
-        "    print('filled')\nexcept OSError as e:\n    print('space', type(e).__name__)",
+        ("import os\ntry:\n    for i in range(20):\n        open(f'f{i}', 'wb').write(b'0' * 30 * 1024**2)\n"
+        "    print('filled')\nexcept OSError as e:\n    print('space', type(e).__name__)"),
     ]
     outputs, report = _run(cells, limits={"processes": 32})
     text = [_text(o) for o in outputs]
@@ -126,7 +126,7 @@ def test_limits_processes_memory_file_size_and_scratch_space():
 
 def test_wall_clock_limit_kills_the_kernel():
     t = time.time()
-    outputs, report = _run(["import time\nwhile True:\n    time.sleep(0.1)"], limits={"notebook_seconds": 4},
+    _outputs, report = _run(["import time\nwhile True:\n    time.sleep(0.1)"], limits={"notebook_seconds": 4},
                            timeout=120)
     assert report["killed_by_watchdog"], report
     assert time.time() - t < 60

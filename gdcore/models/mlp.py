@@ -21,6 +21,8 @@ pass the same ``activation`` to every call, or bind it once with
 """
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from .. import _validate as v
@@ -63,7 +65,7 @@ def init(sizes, activation="tanh", rng=0):
         v.fail("sizes", func, "a sequence ending in 1 (one output logit for binary targets)", sizes)
     g = v.rng(rng, "rng", func)
     params = {}
-    for l, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+    for l, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes), start=1):
         if activation == "relu" and l < len(sizes) - 1:
             std = np.sqrt(2.0 / fan_in)
         else:
