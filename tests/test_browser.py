@@ -16,7 +16,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import _book
 import pytest
 
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
 DOCNAMES = _book.toc_docnames()
 RAW_TEX = re.compile(r"\\frac|\$\$|\\\(|\\\)|\\\[|\\begin\{")

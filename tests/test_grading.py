@@ -20,12 +20,15 @@ import sys
 import zipfile
 from pathlib import Path
 
+import _book
 import _grading as g
 import nbformat
 import pytest
 
 from grading import policy, synthetic
 from grading.synthetic import is_answer, is_setup, is_test, is_written, nbmeta
+
+pytestmark = pytest.mark.integration
 
 ASSIGNMENTS = g.assignments()
 RELEASED = sorted(os.listdir(os.path.join(g.ROOT, "exercises"))) if os.path.isdir(
@@ -165,9 +168,7 @@ def _page_text(raw):
 
 def test_built_book_has_no_solutions_or_hidden_tests():
     """The book's chapters teach the same ideas, so single lines may coincide; a whole block may not."""
-    build = os.path.join(g.ROOT, "_build", "html")
-    if not os.path.isdir(build):
-        pytest.skip("no _build/html (build the book first); exercises/ are checked above")
+    build = _book.built_book()
     blocks = _secret_blocks()
     assert blocks, "found no solution blocks to look for: the check would be vacuous"
     for root, _, files in os.walk(build):

@@ -19,6 +19,8 @@ import pytest
 
 from grading import synthetic
 
+pytestmark = pytest.mark.integration
+
 KINDS = ["full", "blank", "partial", "duplicated", "fake_check", "exit", "badjson"]
 
 

@@ -33,6 +33,8 @@ import pytest
 from grading import synthetic
 from grading.preprocess import report_path
 
+pytestmark = pytest.mark.integration
+
 GUIDE = os.path.join(g.ROOT, "book", "instructor_guide.md")
 INSTALL = os.path.join(g.ROOT, "scripts", "install_slurm.sh")
 # one student of each outcome: needs_manual_grade (right, partly wrong, an error), graded (blank), flagged

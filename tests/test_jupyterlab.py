@@ -22,7 +22,7 @@ from pathlib import Path
 import _book
 import pytest
 
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
 ROOT = _book.ROOT
 SETTINGS = {  # no autosave, no news/update checks

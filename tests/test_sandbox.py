@@ -12,7 +12,7 @@ from nbclient import NotebookClient
 
 from grading import sandbox
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 
 def _run(cells, limits=None, env=None, timeout=60):
