@@ -182,12 +182,13 @@ _SVG = {
 }
 
 
-def offline_player(html, uid=None, alt=None):
-    """Make the HTML of matplotlib's ``FuncAnimation.to_jshtml()`` player work offline and reproducibly.
+def offline_player(html, uid=None, alt=None, label="Animation frame"):
+    """Make the HTML of matplotlib's ``FuncAnimation.to_jshtml()`` player work offline, reproducibly and
+    accessibly.
 
     * drops the font-awesome stylesheet it loads from a CDN, and draws the buttons as inline SVG;
     * replaces the random element id with ``uid`` (so the page is identical run to run);
-    * gives the frame image ``alt`` text.
+    * gives the frame image ``alt`` text, and the frame slider an accessible name, ``label``.
 
     Parameters
     ----------
@@ -197,6 +198,8 @@ def offline_player(html, uid=None, alt=None):
         A stable id made of letters, digits and underscores.
     alt : str, optional
         Alternative text for the frame image.
+    label : str, optional
+        The frame slider's accessible name (read out by screen readers); matplotlib gives it none.
 
     Returns
     -------
@@ -218,6 +221,10 @@ def offline_player(html, uid=None, alt=None):
         html = html.replace(old, uid)
     if alt is not None:
         html = re.sub(r'(<img id="_anim_img\w+")', lambda m: m.group(1) + f' alt="{_escape(alt)}"', html, count=1)
+    if not isinstance(label, str) or not label.strip():
+        v.fail("label", "offline_player", "a non-empty string", label, TypeError)
+    html = re.sub(r'(<input id="_anim_slider\w+")', lambda m: m.group(1) + f' aria-label="{_escape(label)}"', html,
+                  count=1)
     return html
 
 

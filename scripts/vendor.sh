@@ -43,6 +43,30 @@ if [ ! -f "$GDEST/.stamp" ] || [ "$(cat "$GDEST/.stamp")" != "$GSPEC $GINTEGRITY
   echo "[vendor] done: $(du -sh "$GDEST" | cut -f1) in $GDEST (feedback maths)"
 fi
 
+# --- test tools, never published: axe-core, the accessibility rules the browser tests inject into every page.
+# Into _vendor_tests/<name>/.
+TDEST="$ROOT/_vendor_tests"
+TOOLS="
+axe-core@4.14.1 sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==
+"
+while read -r spec integrity; do
+  [ -n "$spec" ] || continue
+  name="${spec%@*}"
+  if [ -f "$TDEST/$name/.stamp" ] && [ "$(cat "$TDEST/$name/.stamp")" = "$spec $integrity" ]; then continue; fi
+  command -v npm >/dev/null || { echo "[vendor] npm is required (apt-get install -y npm)" >&2; exit 1; }
+  twork="$(mktemp -d)"
+  (cd "$twork" && npm pack --silent "$spec" >/dev/null)
+  ttgz="$(ls "$twork"/*.tgz)"
+  got="sha512-$(openssl dgst -sha512 -binary "$ttgz" | base64 -w0)"
+  if [ "$got" != "$integrity" ]; then echo "[vendor] integrity mismatch for $spec: got $got" >&2; exit 1; fi
+  tar xzf "$ttgz" -C "$twork"
+  rm -rf "$TDEST/$name" && mkdir -p "$TDEST"
+  mv "$twork/package" "$TDEST/$name"
+  rm -rf "$twork"
+  echo "$spec $integrity" > "$TDEST/$name/.stamp"
+  echo "[vendor] done: $spec in $TDEST/$name (test tool)"
+done <<< "$TOOLS"
+
 want="$(printf '%s\n' "$MANIFEST" "$(sed -n '/^# layout/,$p' "${BASH_SOURCE[0]}")" | sha256sum | cut -d' ' -f1)"
 if [ -f "$DEST/.stamp" ] && [ "$(cat "$DEST/.stamp")" = "$want" ]; then
   exit 0

@@ -44,6 +44,15 @@ WAIT_IMAGES_JS = """async () => {
 }"""
 
 
+AXE = _book.ROOT / "_vendor_tests" / "axe-core" / "axe.min.js"   # pinned by scripts/vendor.sh
+AXE_RUN_JS = """async () => {
+  const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
+                                     resultTypes: ['violations']});
+  return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                 targets: v.nodes.map(n => n.target.join(' '))}));
+}"""
+
+
 @pytest.fixture(scope="module")
 def site():
     html = _book.built_book()
@@ -151,6 +160,14 @@ def test_page(site, browser, checked_links, docname):
         if bad:
             problems.append(f"broken internal links: {bad}")
 
+        # Accessibility: axe-core's WCAG 2.1 A/AA rules, no serious or critical violation.
+        page.add_script_tag(path=str(AXE))
+        violations = page.evaluate(AXE_RUN_JS)
+        severe = [f"{v['impact']} {v['id']} ({v['help']}) at {v['targets'][:3]}" for v in violations
+                  if v["impact"] in ("serious", "critical")]
+        if severe:
+            problems.append(f"{len(severe)} serious/critical accessibility violations: {severe}")
+
         _book.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(_book.SCREENSHOTS / f"{docname.replace('/', '__')}.png"), full_page=True)
 
@@ -186,3 +203,25 @@ def test_every_figure_cell_shows_a_figure(site, docname):
     page = (html / f"{docname}.html").read_text(encoding="utf-8")
     n_img = len(re.findall(r'<img[^>]+src="[^"]*_images/', page))
     assert n_img >= n_fig_cells, f"{docname}: {n_fig_cells} cells call plt.show() but the page has {n_img} figures"
+
+
+def test_axe_reports_an_unlabelled_slider(browser):
+    """The accessibility check can fail: axe flags the very defect the players once had."""
+    page = browser.new_page()
+    try:
+        page.set_content('<!doctype html><html lang="en"><head><title>probe</title></head><body><main>'
+                         '<h1>probe</h1><input type="range" min="0" max="3"><button><svg aria-hidden="true">'
+                         '</svg></button></main></body></html>')
+        page.add_script_tag(path=str(AXE))
+        found = {(v["id"], v["impact"]) for v in page.evaluate(AXE_RUN_JS)}
+    finally:
+        page.close()
+    assert ("label", "critical") in found and ("button-name", "critical") in found, found
+
+
+def test_the_glossary_chinese_renders_with_a_cjk_font():
+    """scripts/install_browser.sh installs fonts-noto-cjk; without a CJK font the glossary shows boxes."""
+    fonts = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=False).stdout
+    assert "CJK" in fonts, f"no Chinese font for Chromium (fc-list :lang=zh): {fonts!r}"
+    glossary = (_book.ROOT / "book" / "glossary.md").read_text(encoding="utf-8")
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in glossary), "the glossary has no Chinese terms to render"

@@ -1,4 +1,6 @@
 """gdcore.plot: what each function draws, checked on the matplotlib artists (headless: Agg)."""
+import re
+
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
@@ -199,17 +201,22 @@ def test_offline_player_on_a_real_animation_is_identical_run_to_run():
         fig, ax = plt.subplots(figsize=(2, 2))
         (line,) = ax.plot([0, 1], [0, 1])
         anim = FuncAnimation(fig, lambda i: line.set_ydata([0, i]), frames=2)
-        html = gd.plot.offline_player(anim.to_jshtml(), uid="fixed")
+        html = gd.plot.offline_player(anim.to_jshtml(), uid="fixed", label="learning rate η")
         plt.close(fig)
         return html
 
     a, b = make(), make()
     assert a == b and "<link" not in a
+    # the slider gets its accessible name; matplotlib's buttons keep theirs
+    assert re.search(r'<input id="_anim_sliderfixed" aria-label="learning rate η" type="range"', a), a[:2000]
+    assert 'aria-label="Play"' in a and 'aria-label="Next frame"' in a
 
 
 @pytest.mark.parametrize("kwargs,exc,match", [
     ({"html": "<p>not a player</p>"}, TypeError, r"The 'html' parameter of offline_player must be the HTML string"),
     ({"uid": "a b"}, TypeError, r"The 'uid' parameter of offline_player must be a string of letters"),
+    ({"label": ""}, TypeError, r"The 'label' parameter of offline_player must be a non-empty string"),
+    ({"label": 3}, TypeError, r"The 'label' parameter of offline_player must be a non-empty string"),
 ])
 def test_offline_player_bad_input(kwargs, exc, match):
     args = {"html": PLAYER}

