@@ -37,10 +37,11 @@ REQUIRED = {"grade_id", "grade", "solution", "locked", "schema_version"}
 
 
 def test_there_are_assignments_and_each_is_released():
-    assert len(ASSIGNMENTS) >= 5, f"expected the course's assignments under solutions/, found {ASSIGNMENTS}"
-    assert RELEASED == ASSIGNMENTS, (
+    everything = g.all_assignments()   # not narrowed by GDGRADE_TEST_ASSIGNMENTS
+    assert len(everything) >= 5, f"expected the course's assignments under solutions/, found {everything}"
+    assert RELEASED == everything, (
         "exercises/ must hold exactly one generated release per solutions/ assignment: "
-        f"missing {sorted(set(ASSIGNMENTS) - set(RELEASED))}, extra {sorted(set(RELEASED) - set(ASSIGNMENTS))}")
+        f"missing {sorted(set(everything) - set(RELEASED))}, extra {sorted(set(RELEASED) - set(everything))}")
 
 
 # --- conventions, checked statically on the source notebooks ------------------------------------------
@@ -285,7 +286,8 @@ def test_attacks_gain_nothing(trip):
             seen.add(who)
             assert row is not None and row["status"] != "FAILED", (a, who, row)
             assert float(row["auto_score"]) == 0.0, f"{a}/{who} earned {row['auto_score']} with wrong answers"
-    assert seen == set(attackers)
+    if not g.FILTERED or "gradients" in ASSIGNMENTS:   # a narrowed run may not reach every attacker
+        assert seen == set(attackers)
 
 
 @ROUND_TRIP_TIMEOUT
