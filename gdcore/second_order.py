@@ -334,7 +334,11 @@ def newton(fun, hess, x0, steps=20, tol=None, line_search=False, c=1e-4, shrink=
         if H.shape != (x.shape[0], x.shape[0]):
             v.fail("hess", func, f"a callable returning an array of shape {(x.shape[0], x.shape[0])}", hess,
                    got=f"shape {H.shape}")
-        return newton_step(g, H), line_search
+        try:
+            return newton_step(g, H), line_search
+        except ValueError:
+            v.fail("hess", func, "a callable returning nonsingular symmetric matrices", hess,
+                   got=f"a singular or non-symmetric Hessian at x = {v._show(x)}")
 
     return _run(fun, x0, steps, tol, direction, 1.0, c, shrink, 60, record_path, func)
 

@@ -372,6 +372,7 @@ BAD = [
     (lambda: so.backtracking(lambda x: (np.nan, x), np.ones(2)), ValueError, "x", "backtracking",
      "a point where fun is finite"),
     (lambda: so.newton(Q, lambda x: np.eye(3), np.ones(2)), ValueError, "hess", "newton", r"shape \(2, 2\)"),
+    (lambda: so.newton(Q, lambda x: np.zeros((2, 2)), np.ones(2)), ValueError, "hess", "newton", "nonsingular"),
     (lambda: so.newton(Q, "H", np.ones(2)), TypeError, "hess", "newton", "a callable"),
     (lambda: so.newton(Q, lambda x: Q.A, np.ones(2), steps=0), ValueError, "steps", "newton", r"an int >= 1"),
     (lambda: so.newton(Q, lambda x: Q.A, np.ones(2), line_search="yes"), TypeError, "line_search", "newton",
