@@ -179,7 +179,7 @@ def _evaluate(fun, x, func):
     return float(f), np.array(g, dtype=np.float64)
 
 
-def _search(fun, x, f0, g0, d, lr0, c, shrink, max_iter, func):
+def _backtracking(fun, x, f0, g0, d, lr0, c, shrink, max_iter, func):
     """Backtracking from lr0 along d, with f0 and g0 known at x. Returns a LineSearch (n_evals: trial points)."""
     slope = float(g0 @ d)
     lr = lr0
@@ -237,7 +237,7 @@ def backtracking(fun, x, direction=None, lr0=1.0, c=1e-4, shrink=0.5, max_iter=6
     if not float(g0 @ d) < 0:
         what = "the gradient is zero there" if direction is None else f"grad @ direction = {float(g0 @ d):.3g}"
         v.fail("direction", func, "a descent direction (grad @ direction < 0)", d, got=what)
-    res = _search(fun, x, f0, g0, d, lr0, c, shrink, max_iter, func)
+    res = _backtracking(fun, x, f0, g0, d, lr0, c, shrink, max_iter, func)
     res.n_evals += 1
     return res
 
@@ -260,7 +260,7 @@ def _run(fun, x0, steps, tol, direction_of, lr0, c, shrink, max_iter, record_pat
         if searched:
             if not float(g @ d) < 0:  # a Newton direction uphill (H not positive definite): steepest descent
                 d = -g
-            res = _search(fun, x, f, g, d, lr0, c, shrink, max_iter, func)
+            res = _backtracking(fun, x, f, g, d, lr0, c, shrink, max_iter, func)
             n_evals += res.n_evals
             if not res.success:  # no decrease found, even at tiny steps: round-off has the last word
                 break
