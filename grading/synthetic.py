@@ -357,9 +357,9 @@ DELEGATIONS = {
                           "import gdcore as gd\nreturn gd.second_order.newton_step(grad, hess)",
                           "gdcore.second_order.newton_step"),
         "gdcore_wrapper": ("backtracking_answer",
-                           "from gdcore import second_order as so\n"
-                           "fun = lambda z: (f(z), np.asarray(grad, float))\n"
-                           "return so.backtracking(fun, x, direction=direction, lr0=lr0, c=c, shrink=shrink).lr",
+                           ("from gdcore import second_order as so\n"
+                            "fun = lambda z: (f(z), np.asarray(grad, float))\n"
+                            "return so.backtracking(fun, x, direction=direction, lr0=lr0, c=c, shrink=shrink).lr"),
                            "gdcore.second_order.backtracking"),
     },
     "debugging": {
