@@ -262,7 +262,7 @@ def test_damped_newton_on_rosenbrock():
     r = gd.data.rosenbrock()
     x, h = so.newton(r, rosen_hess, np.array([-1.2, 1.0]), steps=100, tol=1e-10, line_search=True)
     assert h.converged and np.allclose(x, [1.0, 1.0], atol=1e-8)
-    assert h.n_steps < 30                             # Nocedal & Wright report 21 iterations from here
+    assert h.n_steps < 30
     assert np.all(np.diff(h.epoch_loss) <= 0)          # every accepted step decreased f
     assert h.lr.min() < 1.0 and h.lr[-1] == 1.0        # damped early, full steps at the end
 
