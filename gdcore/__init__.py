@@ -5,7 +5,7 @@
 >>> params = gd.models.linear.init(3)
 >>> params, hist = gd.fit(gd.models.linear, params, X, y, gd.optim.sgd(lr=0.1), epochs=50)
 """
-from . import data, gradcheck, losses, models, optim, plot, schedules
+from . import data, gradcheck, losses, models, optim, plot, schedules, second_order
 from .train import DivergenceWarning, History, fit, minimize
 
 __version__ = "0.1.0"
@@ -22,6 +22,7 @@ __all__ = [
     "optim",
     "plot",
     "schedules",
+    "second_order",
 ]
 
 

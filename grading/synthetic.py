@@ -352,6 +352,16 @@ DELEGATIONS = {
                             "           gd.optim.sgd(lr=lr), epochs=num_epochs)\n"
                             "return p['w'], float(p['b']), list(h.loss)"), "gdcore.train.fit"),
     },
+    "conditioning": {
+        "gdcore_direct": ("newton_step_answer",
+                          "import gdcore as gd\nreturn gd.second_order.newton_step(grad, hess)",
+                          "gdcore.second_order.newton_step"),
+        "gdcore_wrapper": ("backtracking_answer",
+                           ("from gdcore import second_order as so\n"
+                            "fun = lambda z: (f(z), np.asarray(grad, float))\n"
+                            "return so.backtracking(fun, x, direction=direction, lr0=lr0, c=c, shrink=shrink).lr"),
+                           "gdcore.second_order.backtracking"),
+    },
     "debugging": {
         "gdcore_direct": ("half_mse_grad",
                           ("import gdcore as gd\n"
