@@ -2,6 +2,8 @@
 
 * :func:`make_linear` — noisy linear-regression data with known coefficients;
 * :func:`make_xor` — the four XOR points (optionally repeated with noise);
+* :func:`load_digits` — the 1,797 8x8 handwritten digits that ship with scikit-learn (works offline);
+* :func:`split` — a seeded shuffle-and-cut into train / validation / test parts;
 * :func:`quadratic` — 2-D quadratic bowls with a chosen condition number, reporting L and mu;
 * :func:`rosenbrock` — the banana-valley test function.
 """
@@ -78,6 +80,69 @@ def make_xor(n_repeats=1, noise=0.0, rng=0):
         X = X + noise * g.standard_normal(X.shape)
     return X, y
 
+
+
+def load_digits():
+    """The 1,797 handwritten digits that ship inside scikit-learn: 8x8 images and their labels 0..9.
+
+    The images are the test part of the UCI "Optical Recognition of Handwritten Digits" data: each
+    pixel counts the set pixels (0..16) in a 4x4 block of a 32x32 bitmap. They are scaled here to
+    [0, 1] by dividing by 16. The file is part of the scikit-learn package, so nothing is downloaded.
+
+    Returns
+    -------
+    X : ndarray of shape (1797, 64)
+        One image per row, pixels row by row (``X[i].reshape(8, 8)`` is image i), float64 in [0, 1].
+    y : ndarray of shape (1797,)
+        The digit shown, int64 in 0..9.
+    """
+    try:
+        from sklearn.datasets import load_digits as _sklearn_digits
+    except ImportError as err:  # not a user-input error: a missing optional dependency
+        raise ImportError("gd.data.load_digits reads the digits that ship with scikit-learn; "
+                          "install it with `pip install scikit-learn`.") from err
+    bunch = _sklearn_digits()
+    return np.asarray(bunch.data, dtype=np.float64) / 16.0, np.asarray(bunch.target, dtype=np.int64)
+
+
+def split(X, y, fractions=(0.6, 0.2, 0.2), rng=0):
+    """Shuffle the examples once and cut them into parts, e.g. train / validation / test.
+
+    Part ``k`` (for ``k >= 1``) gets ``round(fractions[k] * n)`` examples and the first part gets the
+    rest, so the sizes always add up to ``n``. The same ``rng`` gives the same parts.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    y : ndarray of shape (n,)
+        Kept in its own dtype (integer class labels stay integers).
+    fractions : sequence of floats > 0 that add up to 1, length >= 2
+    rng : int or numpy.random.Generator
+
+    Returns
+    -------
+    parts : list of ``(X_part, y_part)`` tuples, one per fraction, in the order of ``fractions``
+    """
+    func = "split"
+    Xc, _ = v.data(X, y, func)
+    y = np.asarray(y)
+    n = Xc.shape[0]
+    want = "a sequence of at least 2 floats > 0 that add up to 1"
+    if isinstance(fractions, (str, bytes)) or not hasattr(fractions, "__len__"):
+        v.fail("fractions", func, want, fractions, TypeError)
+    if len(fractions) < 2 or not all(v._is_real(f) for f in fractions):
+        v.fail("fractions", func, want, fractions, TypeError if len(fractions) >= 2 else ValueError)
+    fr = [float(f) for f in fractions]
+    if not all(np.isfinite(f) and f > 0 for f in fr) or abs(sum(fr) - 1.0) > 1e-9:
+        v.fail("fractions", func, want, fractions)
+    sizes = [round(f * n) for f in fr[1:]]
+    sizes = [n - sum(sizes), *sizes]
+    if min(sizes) < 1:
+        v.fail("fractions", func, f"fractions that leave every part at least one of the {n} examples",
+               fractions, got=f"{list(fractions)!r} (part sizes {sizes})")
+    perm = v.rng(rng, "rng", func).permutation(n)
+    cuts = np.cumsum(sizes)[:-1]
+    return [(Xc[idx], y[idx]) for idx in np.split(perm, cuts)]
 
 @dataclass(frozen=True)
 class Quadratic:

@@ -14,6 +14,9 @@ TRAINING_LOOPS = ("gdcore.train.fit", "gdcore.train.minimize", "gdcore.explore_c
 LINEAR_LOSS = ("gdcore.losses.mse", "gdcore.explore_core.linear_loss", "gdcore.models.linear.loss_and_grad")
 BCE = ("gdcore.losses.bce_with_logits", "gdcore.losses._bce", "gdcore.models.logistic.loss_and_grad")
 MLP_FORWARD = ("gdcore.models.mlp.logits", "gdcore.models.mlp._forward")
+SOFTMAX_CE = ("gdcore.losses.log_softmax", "gdcore.losses._log_softmax", "gdcore.losses.softmax",
+              "gdcore.losses.softmax_cross_entropy", "gdcore.losses._softmax_ce",
+              "gdcore.models.softmax.loss_and_grad", "gdcore.models.softmax._loss_and_grad")
 
 OFF_LIMITS: dict[str, tuple[str, ...]] = {
     "gradients": ("gdcore.losses.mse", "gdcore.models.linear.loss_and_grad", "gdcore.gradcheck.numerical_grad",
@@ -23,6 +26,7 @@ OFF_LIMITS: dict[str, tuple[str, ...]] = {
                      "gdcore.second_order.backtracking", "gdcore.second_order.newton",
                      "gdcore.second_order.gd_backtracking"),
     "debugging": TRAINING_LOOPS + LINEAR_LOSS + MLP_FORWARD + BCE,
+    "digits": TRAINING_LOOPS[:2] + SOFTMAX_CE,  # a softmax mlp reaches _softmax_ce, so it is blocked too
     "learning-rate": ("gdcore.explore_core.regime", "gdcore.schedules.step_decay", "gdcore.schedules.inverse_time",
                       "gdcore.schedules.get"),
     "linear-regression": TRAINING_LOOPS + LINEAR_LOSS,

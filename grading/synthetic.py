@@ -368,6 +368,24 @@ DELEGATIONS = {
                           "return gd.models.linear.loss_and_grad({'w': w, 'b': np.zeros(())}, X, y)[1]['w']"),
                           "gdcore.models.linear.loss_and_grad"),
     },
+    "digits": {
+        "gdcore_direct": ("log_softmax", "import gdcore as gd\nreturn gd.losses.log_softmax(Z)",
+                          "gdcore.losses.log_softmax"),
+        # through another gdcore function: a softmax mlp without a hidden layer is softmax regression
+        "gdcore_other_model": ("loss_and_grad",
+                               ("import gdcore as gd\n"
+                                "net = gd.models.mlp.model('tanh', output='softmax')\n"
+                                "loss, g = net.loss_and_grad({'W1': params['W'], 'b1': params['b']}, X, y)\n"
+                                "return loss, {'W': g['W1'], 'b': g['b1']}"),
+                               "gdcore.losses._softmax_ce"),
+        "gdcore_fit": ("train_softmax",
+                       ("import gdcore as gd\n"
+                        "p0 = {'W': np.zeros((X.shape[1], K)), 'b': np.zeros(K)}\n"
+                        "p, h = gd.fit(gd.models.softmax, p0, X, y, gd.optim.sgd(lr=lr),\n"
+                        "              batch_size=batch_size, epochs=max(epochs, 1), rng=rng)\n"
+                        "return p, h.epoch_loss"),
+                       "gdcore.train.fit"),
+    },
     "learning-rate": {
         "gdcore_class": ("step_schedule_answer",
                          "import gdcore as gd\nreturn gd.schedules.step_decay(lr0, factor, every)",
