@@ -135,3 +135,11 @@ def test_actionlint_catches_a_broken_workflow(tmp_path):
                    "      - run: echo ${{ github.no_such_property }}\n")
     proc = _actionlint(bad)
     assert proc.returncode == 1 and "no_such_property" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_instructor_guide_lists_every_assignment():
+    guide = (ROOT / "book" / "instructor_guide.md").read_text(encoding="utf-8")
+    sentence = re.search(r"The course's assignments are (.*?)\.\s", guide, re.DOTALL)
+    assert sentence, "the guide no longer lists the assignments"
+    listed = set(re.findall(r"`([a-z0-9-]+)`", sentence.group(1)))
+    assert listed == {p.name for p in (ROOT / "solutions").iterdir() if p.is_dir()}, listed
