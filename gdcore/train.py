@@ -300,8 +300,8 @@ def _full_batch(fast, params, X, y, optimizer, epochs, tol, diverge_factor, rec,
 
 def _fresh_grads(model):
     """True for gdcore's own models, whose loss_and_grad returns new gradient arrays at every call."""
-    from .models import linear, logistic, mlp
-    return model is linear or model is logistic or model is mlp or type(model) is mlp.Model
+    from .models import linear, logistic, mlp, softmax
+    return any(model is m for m in (linear, logistic, mlp, softmax)) or type(model) is mlp.Model
 
 
 def _norms(grads_list):

@@ -496,3 +496,23 @@ def test_fit_equals_a_hand_loop_of_opt_step_for_every_optimiser(opt, batch_size)
     np.testing.assert_allclose(hist.loss, losses, rtol=1e-13)
     for k in p:
         np.testing.assert_allclose(params[k], p[k], rtol=1e-13, atol=1e-15)
+
+
+def test_models_that_fit_trusts_return_fresh_gradient_arrays():
+    """fit skips copying the gradients of gdcore's own models (train._fresh_grads): each call must return
+    new arrays, never a buffer it reuses or one of the parameters."""
+    from gdcore.train import _fresh_grads
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(12, 3))
+    cases = [(gd.models.linear, gd.models.linear.init(3), rng.normal(size=12)),
+             (gd.models.logistic, gd.models.logistic.init(3), rng.integers(0, 2, 12).astype(float)),
+             (gd.models.mlp, gd.models.mlp.init([3, 4, 1]), rng.integers(0, 2, 12).astype(float)),
+             (gd.models.softmax, gd.models.softmax.init(3, 4), rng.integers(0, 4, 12))]
+    for model, params, y in cases:
+        assert _fresh_grads(model), model
+        _, g1 = model.loss_and_grad(params, X, y)
+        _, g2 = model.loss_and_grad(params, X, y)
+        for k in g1:
+            assert not np.shares_memory(g1[k], g2[k]), (model, k)
+            assert all(not np.shares_memory(g1[k], v) for v in params.values()), (model, k)
