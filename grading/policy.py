@@ -36,6 +36,8 @@ OFF_LIMITS: dict[str, tuple[str, ...]] = {
                       "gdcore.train.fit", "gdcore.explore_core.run_2d"),  # (adamw with weight_decay=0 is adam)
     "sgd": TRAINING_LOOPS + ("gdcore.losses.mse", "gdcore.models.linear.loss_and_grad",
                              "gdcore.gradcheck.numerical_grad"),
+    "sgd-convergence": TRAINING_LOOPS + ("gdcore.optim.sgd", "gdcore.schedules.inverse_time",
+                                         "gdcore.schedules.get"),
     "xor-mlp": TRAINING_LOOPS[:2] + BCE + MLP_FORWARD + ("gdcore.models.mlp.loss_and_grad",
                                                          "gdcore.explore_core.xor_run",
                                                          "gdcore.explore_core.xor_continue"),

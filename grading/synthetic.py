@@ -421,6 +421,20 @@ DELEGATIONS = {
                           "_, g = gd.models.linear.loss_and_grad({'w': w, 'b': np.asarray(float(b))}, X[idx], y[idx])\n"
                           "return g['w'], float(g['b'])"), "gdcore.models.linear.loss_and_grad"),
     },
+    "sgd-convergence": {
+        "gdcore_schedule": ("inverse_k_steps_answer",
+                            "import gdcore as gd\n"
+                            "sched = gd.schedules.inverse_time(beta / (gamma + 1), 1 / (gamma + 1))\n"
+                            "return sched(np.arange(T))", "gdcore.schedules.inverse_time"),
+        "gdcore_optimiser": ("sgd_path_answer",
+                             "import gdcore as gd\n"
+                             "theta, path = np.array(theta1, dtype=float), [np.array(theta1, dtype=float)]\n"
+                             "for a, xi in zip(alphas, noise):\n"
+                             "    opt = gd.optim.sgd(lr=float(a))\n"
+                             "    theta, _ = opt.step(theta, lam * theta + xi, opt.init(theta))\n"
+                             "    path.append(theta)\n"
+                             "return np.array(path)", "gdcore.optim.sgd"),
+    },
     "xor-mlp": {
         "gdcore_direct": ("bce_with_logits",
                           "import gdcore as gd\nreturn gd.losses.bce_with_logits(z, y)[0]",
