@@ -423,17 +423,17 @@ DELEGATIONS = {
     },
     "sgd-convergence": {
         "gdcore_schedule": ("inverse_k_steps_answer",
-                            "import gdcore as gd\n"
+                            ("import gdcore as gd\n"
                             "sched = gd.schedules.inverse_time(beta / (gamma + 1), 1 / (gamma + 1))\n"
-                            "return sched(np.arange(T))", "gdcore.schedules.inverse_time"),
+                            "return sched(np.arange(T))"), "gdcore.schedules.inverse_time"),
         "gdcore_optimiser": ("sgd_path_answer",
-                             "import gdcore as gd\n"
+                             ("import gdcore as gd\n"
                              "theta, path = np.array(theta1, dtype=float), [np.array(theta1, dtype=float)]\n"
                              "for a, xi in zip(alphas, noise):\n"
                              "    opt = gd.optim.sgd(lr=float(a))\n"
                              "    theta, _ = opt.step(theta, lam * theta + xi, opt.init(theta))\n"
                              "    path.append(theta)\n"
-                             "return np.array(path)", "gdcore.optim.sgd"),
+                             "return np.array(path)"), "gdcore.optim.sgd"),
     },
     "xor-mlp": {
         "gdcore_direct": ("bce_with_logits",
