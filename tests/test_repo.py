@@ -143,3 +143,30 @@ def test_instructor_guide_lists_every_assignment():
     assert sentence, "the guide no longer lists the assignments"
     listed = set(re.findall(r"`([a-z0-9-]+)`", sentence.group(1)))
     assert listed == {p.name for p in (ROOT / "solutions").iterdir() if p.is_dir()}, listed
+
+
+def test_repository_buttons_follow_the_one_repository_url():
+    """_ext/offline_html.py: no repository, issue, edit or launch button while repository.url is empty;
+    a repository button once a fork sets it."""
+    import importlib.util
+    from types import SimpleNamespace
+
+    spec = importlib.util.spec_from_file_location("offline_html", ROOT / "_ext" / "offline_html.py")
+    ext = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ext)
+
+    def config(url):   # what Jupyter Book passes to Sphinx from _config.yml
+        return SimpleNamespace(html_theme_options={
+            "repository_url": url, "use_repository_button": False, "use_issues_button": True,
+            "use_edit_page_button": True, "launch_buttons": {"binderhub_url": "https://mybinder.org"}})
+
+    unset = config("")
+    ext.repository_buttons(None, unset)
+    opts = unset.html_theme_options
+    assert not any(opts[k] for k in ("use_repository_button", "use_issues_button", "use_edit_page_button"))
+    assert opts["launch_buttons"] == {}
+    fork = config("https://github.com/someone/their-course")
+    ext.repository_buttons(None, fork)
+    assert fork.html_theme_options["use_repository_button"] is True
+    assert fork.html_theme_options["launch_buttons"] == {"binderhub_url": "https://mybinder.org"}
+    assert (yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"] or "") == ""
