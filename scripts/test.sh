@@ -7,7 +7,7 @@
 #   4. checks  everything that reads that build or runs kernels: executed chapters, every page in Chromium
 #              (offline, accessibility), every link, grading of a hostile class, JupyterLab
 # No notebook is executed twice. The machine has two cores, so the build runs beside the unit tests, and the
-# checks run as two groups side by side; each part is timed on its own, and its output is printed whole
+# checks run as three groups side by side; each part is timed on its own, and its output is printed whole
 # when it ends (logs in _build/logs/). A failing stage stops the run.
 #
 # With arguments, the stages are skipped and the arguments go to pytest (setup still runs), e.g.
@@ -82,13 +82,20 @@ start build bash scripts/build_book.sh
 run unit python -m pytest -m "not integration" --durations=5 || finish $?
 join build || finish $?
 
-# 4. checks against that build (GD_BOOK_HTML: nothing rebuilds it), in two groups: the grading round trip,
-# and everything else (executed chapters, browser, links, JupyterLab, gradebook at scale, Slurm).
+# 4. checks against that build (GD_BOOK_HTML: nothing rebuilds it), in three groups side by side (much of
+# their time is spent waiting on kernels, servers and the browser, so they overlap well on two cores):
+#   grading   the round trip of a hostile class through every assignment, and the sandbox itself
+#   services  a real JupyterLab, the gradebook on PostgreSQL, a Slurm job array
+#   book      the executed chapters, every page in Chromium, every link
 export GD_BOOK_HTML="$ROOT/_build/html"
 GRADING=(tests/test_grading.py tests/test_sandbox.py)
+SERVICES=(tests/test_jupyterlab.py tests/test_grading_scale.py tests/test_grading_slurm.py)
 start checks-grading python -m pytest -m integration --durations=10 "${GRADING[@]}"
-start checks-book python -m pytest -m integration --durations=10 "${GRADING[@]/#/--ignore=}"
+start checks-services python -m pytest -m integration --durations=10 "${SERVICES[@]}"
+start checks-book python -m pytest -m integration --durations=10 "${GRADING[@]/#/--ignore=}" \
+  "${SERVICES[@]/#/--ignore=}"
 join checks-book || finish $?
+join checks-services || finish $?
 join checks-grading || finish $?
 
 printf '%s\n' "" "stage times:" "${SUMMARY[@]/#/  }" "  total           $(( $(date +%s) - t0 )) s"
