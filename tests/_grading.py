@@ -98,21 +98,37 @@ def processes_of(uids):
 
 ATTACKERS = ["monkeypatch", "input_transformer", "builtins", "fake_check", "frame_reader", "fake_records",
              "file_attack", "network", "background_process", "shadow_numpy"]
+# messy and faulty notebooks: the grading machinery must handle them the same way whatever the assignment
+FAULTS = ["error", "warning", "badjson", "exit", "deleted_setup", "duplicated", "reordered", "metadata_edited",
+          "kernelspec", "big_output"]
 SLOW = {"timeout", "memory_hog", "huge_notebook", "output_flood"}
+FULL_CLASS = "gradients"   # the assignment graded with every synthetic student
+
+
+def runs_on(assignment, who):
+    """Whether student `who` is in the class CI grades for `assignment`. The full class on FULL_CLASS. On every
+    other assignment: the honest students and every delegation attempt, but none of the slow students (an
+    infinite loop, a memory hog), and only three of the ten generic attackers and four of the ten faults
+    (they exercise the grading machinery, not the assignment), rotated so that across the assignments every
+    attack and every fault runs several times."""
+    if assignment == FULL_CLASS:
+        return True
+    if who in SLOW:
+        return False
+    names = all_assignments()
+    k = names.index(assignment) if assignment in names else 0
+    if who in ATTACKERS:
+        return who in {ATTACKERS[(3 * k + j) % len(ATTACKERS)] for j in range(3)}
+    if who in FAULTS:
+        return who in {FAULTS[(4 * k + j) % len(FAULTS)] for j in range(4)}
+    return True
 
 
 def class_for(assignment, source, release, full):
-    """The synthetic class an assignment is graded with in CI. `full`: every student. Otherwise every honest,
-    messy and faulty student and every delegation attempt, but only three of the ten generic attackers (the
-    attacks target the grading machinery, not the assignment), rotated so that across the assignments every
-    attack runs several times, and none of the slow students (an infinite loop, a memory hog)."""
+    """The synthetic class an assignment is graded with in CI (see runs_on); `full`: every student."""
     students = synthetic.build_class(source, release, assignment, synthetic.DELEGATIONS.get(assignment),
                                      with_timeout=full)
-    if full:
-        return students
-    k = all_assignments().index(assignment) if assignment in all_assignments() else 0
-    chosen = {ATTACKERS[(3 * k + j) % len(ATTACKERS)] for j in range(3)}
-    return [s for s in students if s.name not in SLOW and (s.name not in ATTACKERS or s.name in chosen)]
+    return students if full else [s for s in students if runs_on(assignment, s.name)]
 
 
 COURSE_STATE = {"submitted", "autograded", "feedback", ".grading", "gradebook.db", ".nbgrader.log", "downloaded"}

@@ -264,7 +264,7 @@ def test_honest_work_is_never_lost(trip):
     for a in ASSIGNMENTS:
         for who in ("full", "warning", "deleted_setup", "duplicated", "reordered", "metadata_edited", "kernelspec",
                     "big_output", "memory_hog", "output_flood"):
-            if who in g.SLOW and a != "gradients":
+            if not g.runs_on(a, who):
                 continue
             row = trip["status"].get((a, who))
             assert row and row["status"] == "needs_manual_grade", (a, who, row)
@@ -281,13 +281,25 @@ def test_attacks_gain_nothing(trip):
     for a in ASSIGNMENTS:
         for who in attackers:
             row = trip["status"].get((a, who))
-            if row is None and a != "gradients":
-                continue  # this attacker runs on other assignments (see _grading.class_for)
+            if not g.runs_on(a, who):
+                assert row is None, f"{a}/{who} was graded but is not in the class"
+                continue  # this attacker runs on other assignments (see _grading.runs_on)
             seen.add(who)
             assert row is not None and row["status"] != "FAILED", (a, who, row)
             assert float(row["auto_score"]) == 0.0, f"{a}/{who} earned {row['auto_score']} with wrong answers"
     if not g.FILTERED or "gradients" in ASSIGNMENTS:   # a narrowed run may not reach every attacker
         assert seen == set(attackers)
+
+
+@ROUND_TRIP_TIMEOUT
+def test_every_fault_is_graded_on_several_assignments(trip):
+    """The rotation leaves no messy or faulty notebook untested: each runs on the full class and on at least
+    two more assignments (when the run is not narrowed)."""
+    for who in g.FAULTS:
+        on = [a for a in ASSIGNMENTS if (a, who) in trip["status"]]
+        assert g.FULL_CLASS not in ASSIGNMENTS or g.FULL_CLASS in on, (who, on)
+        if not g.FILTERED:
+            assert len(on) >= 3, f"{who} is graded on {on} only"
 
 
 @ROUND_TRIP_TIMEOUT
@@ -312,7 +324,7 @@ def test_outputs_are_bounded_in_bytes(trip):
         for name in g.notebooks(a):
             for who in ("big_output", "output_flood"):
                 ag = os.path.join(course, "autograded", who, a, name)
-                if who == "output_flood" and a != "gradients":
+                if not g.runs_on(a, who):
                     continue
                 fb = os.path.join(course, "feedback", who, a, name.replace(".ipynb", ".html"))
                 assert os.path.getsize(ag) < 1_000_000, f"{ag}: {os.path.getsize(ag)} bytes"
