@@ -21,6 +21,7 @@ import time
 
 import numpy as np
 
+import explorers
 import gdcore as gd
 
 TARGET_MS = 50.0
@@ -87,7 +88,7 @@ def main():
     print(f"matplotlib backend {matplotlib.get_backend()}, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f} (1 min) at start")
     misses = 0
-    for name, make in gd.explore.EXPLORERS.items():
+    for name, make in explorers.EXPLORERS.items():
         med, _ = bench(name, make, args.points, not args.no_static)
         misses += med > TARGET_MS
     print(f"load average {os.getloadavg()[0]:.1f} (1 min) at end; {misses} explorer(s) miss the "

@@ -13,7 +13,6 @@ __all__ = [
     "DivergenceWarning",
     "History",
     "data",
-    "explore",
     "fit",
     "gradcheck",
     "losses",
@@ -25,10 +24,3 @@ __all__ = [
     "second_order",
 ]
 
-
-def __getattr__(name):
-    # the explorers need ipywidgets; import them only when asked for
-    if name == "explore":
-        import importlib
-        return importlib.import_module(".explore", __name__)
-    raise AttributeError(f"module 'gdcore' has no attribute {name!r}")

@@ -5,6 +5,7 @@ import re
 import numpy as np
 import pytest
 
+import explorers
 import gdcore as gd
 from gdcore import explore_core as core
 
@@ -204,7 +205,7 @@ def test_one_hidden_unit_fails_and_four_succeed(seed):
 ])
 def test_bad_input_gets_the_gdcore_template(make, kwargs, exc, match):
     with pytest.raises(exc, match=match):
-        getattr(gd.explore, make)(**kwargs)
+        getattr(explorers, make)(**kwargs)
 
 
 def test_pure_functions_validate_too():
@@ -221,37 +222,37 @@ def test_pure_functions_validate_too():
 
 # ---------------------------------------------------------------- widgets
 @pytest.fixture(scope="module")
-def explorers():
-    made = {name: make() for name, make in gd.explore.EXPLORERS.items()}
+def made():
+    made = {name: make() for name, make in explorers.EXPLORERS.items()}
     yield made
     for w in made.values():
         w.close()
 
 
-def test_every_explorer_is_an_ipywidgets_widget_showing_an_image(explorers):
-    assert set(explorers) == {"learning_rate", "batch_size", "schedules", "momentum", "xor"}
-    for w in explorers.values():
+def test_every_explorer_is_an_ipywidgets_widget_showing_an_image(made):
+    assert set(made) == {"learning_rate", "batch_size", "schedules", "momentum", "xor"}
+    for w in made.values():
         assert isinstance(w, ipywidgets.VBox) and isinstance(w.image, ipywidgets.Image)
         assert w.image.format == "jpeg" and w.image.value[:3] == b"\xff\xd8\xff"
         assert w.status.value.startswith("<b>")
 
 
-def test_schedule_parameters_show_only_for_their_schedule(explorers):
-    w = explorers["schedules"]
+def test_schedule_parameters_show_only_for_their_schedule(made):
+    w = made["schedules"]
     for name, wanted in core.SCHEDULE_PARAMS.items():
         w.controls["name"].value = name
         shown = {k for k in ("factor", "every", "gamma", "decay", "lr_min", "warmup_steps")
                  if w.controls[k].layout.display != "none"}
         assert shown == set(wanted)
     w.controls["name"].value = "step_decay"
-    for other in explorers.values():          # hiding one slider hides no other slider
+    for other in made.values():          # hiding one slider hides no other slider
         for c in other.controls.values():
             if other is not w:
                 assert c.layout.display != "none"
 
 
-def test_moving_any_control_redraws_the_image(explorers):
-    for name, w in explorers.items():
+def test_moving_any_control_redraws_the_image(made):
+    for name, w in made.items():
         for cname, ctrl in w.controls.items():
             if ctrl.layout.display == "none":
                 continue
@@ -265,9 +266,9 @@ def test_moving_any_control_redraws_the_image(explorers):
             ctrl.value = old
 
 
-def test_blitted_frame_equals_a_full_redraw(explorers):
+def test_blitted_frame_equals_a_full_redraw(made):
     """The fast path (background + dynamic artists) draws exactly what a full draw would."""
-    w = explorers["learning_rate"]
+    w = made["learning_rate"]
     w.controls["lr"].value = 1.5
     fast = w.image.value
     w.update()
@@ -275,7 +276,7 @@ def test_blitted_frame_equals_a_full_redraw(explorers):
     w._fig.canvas.draw()  # a plain full draw skips animated artists; un-animate to compare
     for a in w._live.dynamic:
         a.set_animated(False)
-    from gdcore.explore import _encode
+    from explorers.widgets import _encode
     w._fig.canvas.draw()
     full = _encode(w._fig.canvas)
     for a in w._live.dynamic:
@@ -289,8 +290,8 @@ def test_blitted_frame_equals_a_full_redraw(explorers):
     w.controls["lr"].value = 0.5
 
 
-def test_a_slider_only_recomputes_what_depends_on_it(explorers, monkeypatch):
-    w = explorers["learning_rate"]
+def test_a_slider_only_recomputes_what_depends_on_it(made, monkeypatch):
+    w = made["learning_rate"]
     calls = []
     real = core.quadratic_path
     monkeypatch.setattr(core, "quadratic_path", lambda *a, **k: calls.append(a) or real(*a, **k))
@@ -303,7 +304,7 @@ def test_a_slider_only_recomputes_what_depends_on_it(explorers, monkeypatch):
 
 
 def test_mime_bundle_has_live_view_and_offline_static_twin():
-    w = gd.explore.xor()
+    w = explorers.xor()
     bundle = w._repr_mimebundle_()
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == w.model_id
     html = bundle["text/html"]
@@ -317,8 +318,8 @@ def test_mime_bundle_has_live_view_and_offline_static_twin():
 
 
 def test_static_twin_can_be_switched_off(monkeypatch):
-    w = gd.explore.batch_size()
-    monkeypatch.setattr(gd.explore, "STATIC_TWIN", False)
+    w = explorers.batch_size()
+    monkeypatch.setattr(explorers.widgets, "STATIC_TWIN", False)
     bundle = w._repr_mimebundle_()
     assert "text/html" not in bundle and "application/vnd.jupyter.widget-view+json" in bundle
     assert w._static_html is None            # nothing was computed
@@ -326,7 +327,7 @@ def test_static_twin_can_be_switched_off(monkeypatch):
 
 
 def test_static_twin_frames_differ_and_leave_the_live_explorer_alone():
-    w = gd.explore.learning_rate()
+    w = explorers.learning_rate()
     live = w.image.value
     html = w.static_html()
     frames = re.findall(r'frames\[\d+\] = "data:image/png;base64,([^"]+)"', html)

@@ -62,9 +62,9 @@ def _explorer_notebook() -> Path:
         if path.is_file():
             code = "".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"]
                            if c["cell_type"] == "code")
-            if re.search(r"\bexplore\.\w+\(", code):
+            if re.search(r"\bexplorers\.\w+\(", code):
                 return path
-    pytest.fail("no book notebook calls an explorer (gd.explore.<name>()) yet")
+    pytest.fail("no book notebook calls an explorer (explorers.<name>()) yet")
 
 
 def _first_exercise() -> Path:

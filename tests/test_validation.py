@@ -474,7 +474,7 @@ def test_functions_carry_their_constraint_table(func):
 
 def test_every_explorer_argument_is_declared_once():
     import inspect
-    explore = pytest.importorskip("gdcore.explore")
+    explore = pytest.importorskip("explorers")
     for name, make in explore.EXPLORERS.items():
         assert list(make.parameter_constraints) == list(inspect.signature(make).parameters), name
 

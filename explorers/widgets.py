@@ -33,13 +33,13 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image as PILImage
 
-from . import _validate as v
-from . import explore_core as core
-from . import plot
-from . import schedules as _sched
-from .data import make_linear, quadratic, rosenbrock
-from .models import mlp
-from .plot import PALETTE, style
+from gdcore import _validate as v
+from gdcore import explore_core as core
+from gdcore import plot
+from gdcore import schedules as _sched
+from gdcore.data import make_linear, quadratic, rosenbrock
+from gdcore.models import mlp
+from gdcore.plot import PALETTE, style
 
 __all__ = ["Explorer", "batch_size", "learning_rate", "momentum", "schedules", "xor"]
 
