@@ -1,26 +1,15 @@
-"""explorers: the course's interactive figures, beside the numeric library ``gdcore``.
+"""explorers: the course's interactive figures, a component of their own beside the numeric library gdcore.
 
 >>> import explorers
 >>> explorers.learning_rate()        # in a notebook cell: the live explorer
 
-Each public function returns an ipywidgets widget. The numbers come from ``gdcore`` (its pure kernels in
-:mod:`gdcore.explore_core`); ``gdcore`` itself imports nothing from here.
+Each public function returns an ipywidgets widget (an anywidget) that runs the explorer's web twin,
+``web/gd-explorers.js``, drawn with d3; the HTML book runs the same script, with no kernel and offline.
+gdcore is the numeric truth: :mod:`explorers.reference` computes every number an explorer shows with
+gdcore's kernels, and the browser tests hold the web twins to it. gdcore imports nothing from here.
 """
-from .widgets import (
-    BS_EPOCHS,
-    BS_N,
-    EXPLORERS,
-    MOM_BOWL_KAPPA,
-    MOM_BOWL_L,
-    MOM_STARTS,
-    SCH_EPOCHS,
-    SCH_N,
-    batch_size,
-    learning_rate,
-    momentum,
-    schedules,
-    xor,
-)
+from .reference import BS_EPOCHS, BS_N, MOM_BOWL_KAPPA, MOM_BOWL_L, MOM_STARTS, SCH_EPOCHS, SCH_N
+from .widget import EXPLORERS, Explorer, batch_size, learning_rate, momentum, schedules, xor
 
 __all__ = ["BS_EPOCHS", "BS_N", "EXPLORERS", "MOM_BOWL_KAPPA", "MOM_BOWL_L", "MOM_STARTS", "SCH_EPOCHS", "SCH_N",
-           "batch_size", "learning_rate", "momentum", "schedules", "xor"]
+           "Explorer", "batch_size", "learning_rate", "momentum", "schedules", "xor"]

@@ -1,7 +1,7 @@
-"""The computations behind :mod:`gdcore.explore`: pure functions that return arrays.
+"""The computations behind the course's explorers (the ``explorers`` package): pure functions that return arrays.
 
-No widgets and no plotting here, so every number an explorer shows can be tested
-headless (``tests/test_explore.py``). Each runner is a lean loop of exactly the
+No widgets, no plotting and no state here, so every number an explorer shows can be tested
+headless (``tests/test_explore.py``); the explorers' web twins are checked against these functions. Each runner is a lean loop of exactly the
 update that the matching gdcore code performs (``gd.minimize`` with ``gd.optim``,
 or ``gd.fit`` on ``gd.models.linear`` / ``gd.models.mlp``), and the tests check the
 twins agree; the lean loops exist only so that a slider move stays under 50 ms.
@@ -61,6 +61,20 @@ def bowl(kappa):
     return quadratic(kappa=kappa, L=1.0, angle=BOWL_ANGLE)
 
 
+def bowl_axes():
+    """The rotation :math:`R` whose columns are :func:`bowl`'s eigenvectors (for :math:`L`, then :math:`\\mu`).
+
+    ``gd.data.quadratic`` builds :math:`A = R\\,\\mathrm{diag}(L, \\mu)\\,R^\\top` from exactly these numbers,
+    so they are the bowl's eigen-decomposition without a numerical solver's rounding.
+
+    Returns
+    -------
+    R : ndarray of shape (2, 2)
+    """
+    c, s = np.cos(BOWL_ANGLE), np.sin(BOWL_ANGLE)
+    return np.array([[c, -s], [s, c]])
+
+
 @v.validate_params({"lr": LR, "kappa": v.Interval(float, 1, None), "x0": v.Array(ndim=1, shape=(2,)),
                     "steps": STEPS})
 def quadratic_path(lr, kappa, x0, steps, func="quadratic_path"):
@@ -85,7 +99,7 @@ def quadratic_path(lr, kappa, x0, steps, func="quadratic_path"):
     loss : ndarray of shape (steps + 1,)
     """
     q = bowl(kappa)
-    lam, Q = np.linalg.eigh(q.A)
+    lam, Q = np.array([q.L, q.mu]), bowl_axes()     # the eigenpairs the bowl was built from
     c = Q.T @ (x0 - q.x_star)
     k = np.arange(steps + 1)[:, None]
     with np.errstate(over="ignore", invalid="ignore"):

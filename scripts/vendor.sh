@@ -7,6 +7,8 @@
 #   requirejs (the AMD loader embed-amd.js needs)     -> _static/requirejs/
 #   @jupyter-widgets/html-manager (embed-amd.js + the font-awesome fonts it references
 #     relative to itself)                             -> _static/html-manager/
+#   d3 (the one-file UMD bundle, which the explorers' web twins draw with; explorers/ also
+#     sends it to JupyterLab inside each explorer widget)   -> _static/d3/
 #
 # _config.yml puts _vendor on html_static_path and points mathjax_path / nb_ipywidgets_js at these
 # files. Idempotent: does nothing when _vendor/.stamp matches this manifest.
@@ -21,6 +23,7 @@ MANIFEST="
 mathjax@3.2.2 sha512-Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/FEsPsjKPZGJvtRZM1vO+geW0OhGw==
 requirejs@2.3.8 sha512-7/cTSLOdYkNBNJcDMWf+luFvMriVm7eYxp4BcFCsAX0wF421Vyce5SXP17c+Jd5otXKGNehIonFlyQXSowL6Mw==
 @jupyter-widgets/html-manager@1.0.15 sha512-5thBIV6ymNgmPVOHvzx+gGy8ZSKmSazhtGw4/c4xJDVzRhG9PTeQsRjF3FUTopvFi//SABeNz1yp47bCrJ3CQA==
+d3@7.9.2 sha512-ZKb/mONPVKzaO5UlcWcwN8bS4ezvQaYu+bsou+XgNABdGC800kwH651ADTbbTxMPHW13UlvbQafdmJQDk1w7Mg==
 "
 # --- grading: mathjax-full (MathJax 3 for Node.js), which typesets feedback pages into SVG offline ----------
 # Kept out of _vendor/ (that folder is published with the book). grading/feedback.py reads it from here.
@@ -105,6 +108,8 @@ hm="$work/html-manager/package"
 mkdir -p "$DEST.tmp/html-manager"
 cp "$hm/dist/embed-amd.js" "$hm/package.json" "$DEST.tmp/html-manager/"
 cp "$hm"/dist/*.woff2 "$hm"/dist/*.woff "$hm"/dist/*.ttf "$hm"/dist/*.eot "$hm"/dist/*.svg "$DEST.tmp/html-manager/"
+mkdir -p "$DEST.tmp/d3"
+cp "$work/d3/package/dist/d3.min.js" "$work/d3/package/LICENSE" "$work/d3/package/package.json" "$DEST.tmp/d3/"
 rm -rf "$DEST"
 mv "$DEST.tmp" "$DEST"
 echo "$want" > "$DEST/.stamp"

@@ -220,7 +220,36 @@ def test_pure_functions_validate_too():
         core.xor_run(2, "tanh", 1.0, 10, -1)
 
 
-# ---------------------------------------------------------------- widgets
+# ---------------------------------------------------------------- the explorers package
+def test_gdcore_imports_no_widget_html_or_javascript_code():
+    """gdcore is the numeric library: importing all of it loads no widget toolkit and no explorer code."""
+    import subprocess
+    import sys
+    code = ("import sys, gdcore, gdcore.explore_core, gdcore.models.mlp; "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('ipywidgets', 'anywidget', 'explorers', 'traitlets')]; "
+            "print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]", out
+
+
+def test_gdcore_holds_no_module_level_mutable_state():
+    """No module of gdcore keeps a cache, counter or switch at module level (the explorers' ones live in explorers)."""
+    import importlib
+    import pkgutil
+    import types
+    for info in pkgutil.walk_packages(gd.__path__, "gdcore."):
+        mod = importlib.import_module(info.name)
+        for name, value in vars(mod).items():
+            if name.startswith("__") or isinstance(value, (types.ModuleType, types.FunctionType, type)):
+                continue
+            assert not hasattr(value, "cache_info"), f"{info.name}.{name} is a cache"
+            assert type(value).__name__ not in ("count", "_XorCache"), f"{info.name}.{name} is a counter or cache"
+            assert not isinstance(value, bool), f"{info.name}.{name} is a module-level switch"
+            # module-level names that are not constants (UPPER_CASE by convention) must not hold data
+            assert name.isupper() or not isinstance(value, (list, dict, set, bytearray)), \
+                f"{info.name}.{name} is module-level state ({type(value).__name__})"
+
+
 @pytest.fixture(scope="module")
 def made():
     made = {name: make() for name, make in explorers.EXPLORERS.items()}
@@ -229,108 +258,92 @@ def made():
         w.close()
 
 
-def test_every_explorer_is_an_ipywidgets_widget_showing_an_image(made):
+def test_every_explorer_is_an_ipywidgets_widget_running_its_web_twin(made):
     assert set(made) == {"learning_rate", "batch_size", "schedules", "momentum", "xor"}
-    for w in made.values():
-        assert isinstance(w, ipywidgets.VBox) and isinstance(w.image, ipywidgets.Image)
-        assert w.image.format == "jpeg" and w.image.value[:3] == b"\xff\xd8\xff"
-        assert w.status.value.startswith("<b>")
-
-
-def test_schedule_parameters_show_only_for_their_schedule(made):
-    w = made["schedules"]
-    for name, wanted in core.SCHEDULE_PARAMS.items():
-        w.controls["name"].value = name
-        shown = {k for k in ("factor", "every", "gamma", "decay", "lr_min", "warmup_steps")
-                 if w.controls[k].layout.display != "none"}
-        assert shown == set(wanted)
-    w.controls["name"].value = "step_decay"
-    for other in made.values():          # hiding one slider hides no other slider
-        for c in other.controls.values():
-            if other is not w:
-                assert c.layout.display != "none"
-
-
-def test_moving_any_control_redraws_the_image(made):
     for name, w in made.items():
-        for cname, ctrl in w.controls.items():
-            if ctrl.layout.display == "none":
-                continue
-            before, old = w.image.value, ctrl.value
-            if hasattr(ctrl, "options"):
-                ctrl.value = next(o for o in ctrl.options if o != old)
+        assert isinstance(w, ipywidgets.DOMWidget) and w.name == name
+        assert "export default { render }" in w._esm and "GDExplorers" in w._esm and "d3js.org" in w._esm
+        assert ".gd-explorer" in w._css
+        assert w.headline == explorers.reference.headline(name, w.params)
+        assert w.config["controls"] == explorers.widget.CONTROLS[name]
+        assert set(w.params) == {c["name"] for c in w.config["controls"]}
+
+
+def test_every_default_is_a_value_its_slider_accepts(made):
+    for name, w in made.items():
+        for spec in w.config["controls"]:
+            value = w.params[spec["name"]]
+            if spec["kind"] == "select":
+                assert value in spec["options"]
             else:
-                ctrl.value = ctrl.max if old != ctrl.max else ctrl.min
-            assert w.image.value != before, f"{name}.{cname} did not change the figure"
-            assert w.last_update_s > 0
-            ctrl.value = old
+                lo, hi = (spec["base"] ** spec["min"], spec["base"] ** spec["max"]) if spec["kind"] == "log" \
+                    else (spec["min"], spec["max"])
+                assert lo * (1 - 1e-12) <= value <= hi * (1 + 1e-12), (name, spec["name"], value)
 
 
-def test_blitted_frame_equals_a_full_redraw(made):
-    """The fast path (background + dynamic artists) draws exactly what a full draw would."""
-    w = made["learning_rate"]
-    w.controls["lr"].value = 1.5
-    fast = w.image.value
-    w.update()
-    assert w.image.value == fast
-    w._fig.canvas.draw()  # a plain full draw skips animated artists; un-animate to compare
-    for a in w._live.dynamic:
-        a.set_animated(False)
-    from explorers.widgets import _encode
-    w._fig.canvas.draw()
-    full = _encode(w._fig.canvas)
-    for a in w._live.dynamic:
-        a.set_animated(True)
-    import io
-
-    from PIL import Image
-    A = np.asarray(Image.open(io.BytesIO(fast)), dtype=float)
-    B = np.asarray(Image.open(io.BytesIO(full)), dtype=float)
-    assert A.shape == B.shape and np.abs(A - B).mean() < 0.5
-    w.controls["lr"].value = 0.5
+def test_every_slider_range_lies_inside_what_the_explorer_accepts():
+    """Each slider's two ends pass the explorer's own validation (so the widget never shows a value the
+    Python function would refuse)."""
+    import inspect
+    for name, make in explorers.EXPLORERS.items():
+        table = make.parameter_constraints
+        for spec in explorers.widget.CONTROLS[name]:
+            key = spec["name"] if spec["name"] in table else "x0"
+            if key == "x0" or spec["kind"] == "select":
+                continue
+            ends = (spec["min"], spec["max"])
+            if spec["kind"] == "log":
+                ends = tuple(10.0 ** e for e in ends)
+            for end in ends:
+                table[key].check(end if spec["kind"] != "int" else int(end), key, name)
+        assert list(inspect.signature(make).parameters) == list(table)
 
 
-def test_a_slider_only_recomputes_what_depends_on_it(made, monkeypatch):
-    w = made["learning_rate"]
-    calls = []
-    real = core.quadratic_path
-    monkeypatch.setattr(core, "quadratic_path", lambda *a, **k: calls.append(a) or real(*a, **k))
-    w.controls["steps"].value = 10      # truncates the cached path: no new run
-    w.controls["steps"].value = 30
-    assert calls == []
-    w.controls["lr"].value = 0.55       # a new learning rate: one new run
-    assert len(calls) == 1
-    w.controls["lr"].value = 0.5
+def test_the_embedded_randomness_is_what_gdcore_draws():
+    """The web twins replay Python's random numbers: SGD's shuffles and the networks' initial weights."""
+    bs = explorers.reference.config("batch_size")
+    perms = np.random.default_rng(0)
+    assert bs["perms"] == [perms.permutation(128).tolist() for _ in range(8)]
+    X, y, _ = gd.data.make_linear(128, 2, noise=0.5, rng=0)
+    np.testing.assert_array_equal(bs["X"], X)
+    np.testing.assert_array_equal(bs["y"], y)
+    xor = explorers.reference.config("xor")
+    for seed in (0, 7):
+        for H in (1, 8):
+            for act in ("tanh", "relu"):
+                p = gd.models.mlp.init([2, H, 1], act, rng=seed)
+                z = np.array(xor["normals"][seed])
+                s1 = np.sqrt(2.0 / 2) if act == "relu" else np.sqrt(2.0 / (2 + H))
+                np.testing.assert_array_equal(p["W1"], s1 * z[:2 * H].reshape(2, H))
+                np.testing.assert_array_equal(p["W2"][:, 0], np.sqrt(2.0 / (H + 1)) * z[2 * H:3 * H])
 
 
-def test_mime_bundle_has_live_view_and_offline_static_twin():
-    w = explorers.xor()
-    bundle = w._repr_mimebundle_()
-    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == w.model_id
-    html = bundle["text/html"]
-    assert "gd-explorer-static" in html and "anim-controls" in html and "Static preview" in html
-    frames = re.findall(r'frames\[\d+\] = "data:image/png;base64,', html)
-    assert len(frames) == len(w._frames()) == 8
-    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html), "the player must not load anything"
-    assert "font-awesome" not in html and 'class="fa ' not in html
-    assert len(html) < 400_000
+def test_the_headline_prints_round_slider_values():
+    """A slider value such as 0.1 prints as 0.1 (the old FloatSlider handed back 0.09999999999999999)."""
+    w = explorers.schedules(lr0=0.1)
+    assert w.headline.startswith("step_decay(lr0=0.1, factor=0.5, every=256)\n")
     w.close()
 
 
-def test_static_twin_can_be_switched_off(monkeypatch):
-    w = explorers.batch_size()
-    monkeypatch.setattr(explorers.widgets, "STATIC_TWIN", False)
-    bundle = w._repr_mimebundle_()
-    assert "text/html" not in bundle and "application/vnd.jupyter.widget-view+json" in bundle
-    assert w._static_html is None            # nothing was computed
-    w.close()
-
-
-def test_static_twin_frames_differ_and_leave_the_live_explorer_alone():
+def test_moving_a_slider_from_python_changes_the_headline():
     w = explorers.learning_rate()
-    live = w.image.value
-    html = w.static_html()
-    frames = re.findall(r'frames\[\d+\] = "data:image/png;base64,([^"]+)"', html)
-    assert len(frames) == 22 and len(set(frames)) == 22
-    assert w.image.value == live and w.controls["lr"].value == 0.5
+    assert w.headline.endswith("→  converges")
+    w.params = {**w.params, "lr": 2.5}
+    w.headline = explorers.reference.headline("learning_rate", w.params)
+    assert w.headline.endswith("→  diverges") and w.result()["label"] == "diverges"
+    w.close()
+
+
+def test_mime_bundle_has_the_live_view_and_the_web_twin_for_the_book():
+    w = explorers.xor()
+    data, _ = w._repr_mimebundle_()
+    assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == w.model_id
+    html = data["text/html"]
+    assert html.startswith('<div class="gd-explorer" data-explorer="xor">')
+    blob = re.search(r'<script type="application/json" class="gd-explorer-config">(.*?)</script>', html).group(1)
+    import json
+    payload = json.loads(blob)
+    assert payload["params"] == w.params and payload["config"]["name"] == "xor"
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html), "the twin must not load anything"
+    assert len(html) < 20_000
     w.close()
