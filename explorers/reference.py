@@ -20,7 +20,6 @@ import numpy as np
 from gdcore import explore_core as core
 from gdcore import schedules as _sched
 from gdcore.data import make_linear, quadratic, rosenbrock
-from gdcore.models import mlp
 from gdcore.plot import PALETTE
 
 # the problems behind the explorers, declared once (the book's asserts read them from here)
@@ -29,6 +28,7 @@ BS_N, BS_EPOCHS = 128, 8                    # batch size: n examples, epochs of 
 SCH_N, SCH_EPOCHS = 128, 8                  # schedules: per-sample SGD for SCH_N * SCH_EPOCHS steps
 SCH_T = SCH_N * SCH_EPOCHS
 SCH_TAIL = 0.2                              # "final": the last 20% of the steps
+SCH_RESOLUTION = 1e-9                       # a spread below this fraction of the loss prints as 0 (rounding)
 MOM_BOWL_L, MOM_BOWL_KAPPA = 1000.0, 50.0
 MOM_STEPS = 300
 MOM_STARTS = {"bowl": (-2.5, 1.5), "rosenbrock": (-1.5, 2.0)}
@@ -131,15 +131,23 @@ def _sch_compute(p):
     return {"schedule": repr(sched), "run": _sch_run(X, y, sched), "const": _sch_run(X, y, _sched.constant(p["lr0"]))}
 
 
+def _resolved(noise, final, floor):
+    """The noise as printed: a spread below 1e-9 of the losses it is measured on is rounding, not noise (a
+    run whose rate has decayed to nothing repeats one loss; its computed spread is a few ulps), so it prints 0."""
+    return noise if noise > SCH_RESOLUTION * (final + floor) else 0.0
+
+
 def _sch_headline(p, r):
+    floor = _sch_data()[2]
     s, c = r["run"], r["const"]
-    return (f"{r['schedule']}\nlast 20% of steps: error {s['final']:.1e} ± {s['noise']:.1e}  "
-            f"vs constant η₀: {c['final']:.1e} ± {c['noise']:.1e}")
+    sn, cn = _resolved(s["noise"], s["final"], floor), _resolved(c["noise"], c["final"], floor)
+    return (f"{r['schedule']}\nlast 20% of steps: error {s['final']:.1e} ± {sn:.1e}  "
+            f"vs constant η₀: {c['final']:.1e} ± {cn:.1e}")
 
 
 def _sch_config():
     out = _linear_config(*_sch_data(), SCH_N, SCH_EPOCHS)
-    out.update(T=SCH_T, tail=SCH_TAIL, params=core.SCHEDULE_PARAMS)
+    out.update(T=SCH_T, tail=SCH_TAIL, resolution=SCH_RESOLUTION, params=core.SCHEDULE_PARAMS)
     return out
 
 
@@ -233,7 +241,7 @@ def headline(name, params, result=None):
     return _HEADLINE[name](params, compute(name, params) if result is None else result)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _config(name):
     return _CONFIG[name]()
 

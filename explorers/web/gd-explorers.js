@@ -310,10 +310,11 @@
     const constant = makeSchedule(cfg, { name: "constant", lr0: p.lr0 });
     return { schedule: sched.repr, run, const: memo(cache, constant.repr, () => schRun(cfg, constant)) };
   }
-  function schHeadline(p, r) {
+  function schHeadline(p, r, cfg) {
     const s = r.run, c = r.const;
-    return `${r.schedule}\nlast 20% of steps: error ${pyfmt(s.final, ".1e")} ± ${pyfmt(s.noise, ".1e")}  ` +
-      `vs constant η₀: ${pyfmt(c.final, ".1e")} ± ${pyfmt(c.noise, ".1e")}`;
+    const shown = (run) => (run.noise > cfg.resolution * (run.final + cfg.floor) ? run.noise : 0.0);  // else rounding
+    return `${r.schedule}\nlast 20% of steps: error ${pyfmt(s.final, ".1e")} ± ${pyfmt(shown(s), ".1e")}  ` +
+      `vs constant η₀: ${pyfmt(c.final, ".1e")} ± ${pyfmt(shown(c), ".1e")}`;
   }
 
   // momentum: gdcore.explore_core.run_2d with bowl_fun / rosenbrock_fun
