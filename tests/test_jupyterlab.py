@@ -214,19 +214,24 @@ def _move_a_slider(page, widget, shot, relpath, steps=6):
     value_before = readout.inner_text()
     widget.screenshot(path=str(_book.SCREENSHOTS / f"lab__{shot}_before_slider.png"))
     box = slider.bounding_box()
-    times = []
+    times, seen = [], set()
     for k in range(steps):
+        at = slider.evaluate("e => +e.value / +e.max")
+        goal = (0.9, 0.2, 0.75, 0.35, 0.6, 0.45)[k % 6]
+        if abs(goal - at) < 0.1:            # a click on the thumb itself would not move it
+            goal = 1.0 - goal
         widget.evaluate(STEP_CLOCK_JS)
-        page.mouse.click(box["x"] + box["width"] * (0.15 + 0.7 * k / max(1, steps - 1)), box["y"] + box["height"] / 2)
+        page.mouse.click(box["x"] + 8 + (box["width"] - 16) * goal, box["y"] + box["height"] / 2)
         times.append(page.evaluate("() => window.__gdStep"))
-    assert readout.inner_text() != value_before, f"{shot}: the slider did not move"
+        seen.add(readout.inner_text())
+    assert seen - {value_before}, f"{shot}: the slider did not move"
     value_clicked = readout.inner_text()
-    page.keyboard.press("ArrowLeft")            # the clicked slider has the focus: the arrow keys move it too
-    keyboard = "works" if readout.inner_text() != value_clicked else "did NOT move it"
-    print(f"{shot}: after the clicks, ArrowLeft on the focused slider {keyboard}")
+    page.keyboard.press("ArrowLeft" if slider.evaluate("e => +e.value > 0") else "ArrowRight")
+    # the clicked slider has the focus: the arrow keys move it too (not JupyterLab's notebook shortcuts)
+    assert readout.inner_text() != value_clicked, f"{shot}: the arrow keys do not move the focused slider"
     assert widget.evaluate(FIGURE_JS) != before, f"{shot}: the plot did not redraw"
-    print(f"{relpath} {shot}: moved a slider from {value_before} to {readout.inner_text()}; the plot redrew "
-          f"(key press to new frame: {', '.join(f'{t:.0f}' for t in times)} ms)")
+    print(f"{relpath} {shot}: moved a slider from {value_before} to {readout.inner_text()} (mouse, then keyboard); "
+          f"the plot redrew (click to new frame: {', '.join(f'{t:.0f}' for t in times)} ms)")
     widget.screenshot(path=str(_book.SCREENSHOTS / f"lab__{shot}_after_slider.png"))
     return times
 
@@ -254,7 +259,8 @@ RERUN_JS = """async i => {
 
 def test_chapter_with_live_explorer(lab, browser):
     """At 1280x800: every explorer renders, each of its sliders is wide enough to drag, its plot fits in the
-    window, a slider moved from the keyboard redraws it; first display and step latencies are printed."""
+    window, a slider moved with the mouse and the keyboard redraws it; first display and step latencies are
+    printed, and held to their targets (first display <= 300 ms, step to new plot <= 50 ms, medians)."""
     nb = _explorer_notebook()
     relpath = nb.relative_to(ROOT).as_posix()
     page, context, state, external, page_errors = _open_and_run_all(browser, lab, relpath, nb.stem,
@@ -287,6 +293,7 @@ def test_chapter_with_live_explorer(lab, browser):
         print(f"first display (run cell -> drawn explorer, {len(shown)} runs): median "
               f"{sorted(shown)[len(shown) // 2]:.0f} ms, worst {max(shown):.0f} ms; slider step -> new frame "
               f"({len(steps)} steps): median {steps[len(steps) // 2]:.0f} ms, worst {steps[-1]:.0f} ms")
+        assert sorted(shown)[len(shown) // 2] <= 300 and steps[len(steps) // 2] <= 50
         assert not external, f"JupyterLab made requests leaving the machine: {external}"
         assert not page_errors, f"page errors in JupyterLab: {page_errors}"
     finally:

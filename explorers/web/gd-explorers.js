@@ -813,7 +813,8 @@
       const lab = box.append("label").attr("for", id);
       lab.append("span").attr("class", "gd-control-name").text(spec.label);
       if (spec.kind === "select") {
-        const sel = box.append("select").attr("id", id);
+        // data-lm-suppress-shortcuts: in JupyterLab the keys go to the control, not to the notebook's shortcuts
+        const sel = box.append("select").attr("id", id).attr("data-lm-suppress-shortcuts", "true");
         sel.selectAll("option").data(spec.options).join("option").attr("value", (d) => d).text((d) => d);
         sel.property("value", state[spec.name]);
         sel.on("change", function () { state[spec.name] = this.value; refresh(); });
@@ -821,7 +822,7 @@
       } else {
         const out = lab.append("output").attr("class", "gd-readout").attr("for", id);
         const inp = box.append("input").attr("type", "range").attr("id", id).attr("min", 0)
-          .attr("max", sliderCount(spec)).attr("step", 1);
+          .attr("max", sliderCount(spec)).attr("step", 1).attr("data-lm-suppress-shortcuts", "true");
         inp.property("value", sliderIndex(spec, state[spec.name]));
         const show = () => {
           const txt = pyfmt(state[spec.name], spec.format || "");
