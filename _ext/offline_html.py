@@ -13,7 +13,7 @@ from pathlib import Path
 
 THEBE_MARKERS = ("THEBE_JS_URL", "sphinx-thebe.js")
 # The widget state myst-nb saves with a notebook, and the scripts that render it. A page whose body shows
-# no widget view (explorers appear as static players in the book) needs neither: dropping them saves
+# no widget view (explorers appear as their web twins in the book) needs neither: dropping them saves
 # about 0.5 MB per explorer page and three script loads.
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"

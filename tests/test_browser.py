@@ -121,7 +121,7 @@ def test_page(site, browser, checked_links, docname):
         if broken:
             problems.append(f"images that did not load: {broken}")
 
-        # The static explorer twins respond: moving the slider changes the frame.
+        # Frame players (matplotlib to_jshtml animations) respond: moving the slider changes the frame.
         players = page.locator(".animation:has(input[type=range])")
         for i in range(players.count()):
             player = players.nth(i)
@@ -144,7 +144,7 @@ def test_page(site, browser, checked_links, docname):
         # A frozen live widget must never pose as interactive in the book.
         widget_views = page.locator('script[type="application/vnd.jupyter.widget-view+json"]').count()
         if widget_views:
-            problems.append(f"{widget_views} live-widget views rendered (should be static twins)")
+            problems.append(f"{widget_views} live-widget views rendered (should be the explorers' web twins)")
 
         # Every internal link resolves.
         hrefs = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)")

@@ -1,5 +1,5 @@
 """Explorers: the pure computations against gdcore twins, the theory they illustrate, the widget
-contract (live view + static twin in one mime bundle), caching, and the error template."""
+contract (live view + web twin for the book in one mime bundle), and the error template."""
 import re
 
 import numpy as np
