@@ -20,7 +20,7 @@ from urllib.parse import urljoin
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-import _book  # noqa: E402 - tests/_book.py: the loopback server and Chromium the browser tests use
+import _book  # tests/_book.py: the loopback server and Chromium the browser tests use
 
 NAMES = ("learning_rate", "batch_size", "schedules", "momentum", "xor")
 
