@@ -44,6 +44,15 @@ WAIT_IMAGES_JS = """async () => {
 }"""
 
 
+SIDEWAYS_JS = """() => {
+  const closed = [...document.querySelectorAll('main details:not([open])')];
+  closed.forEach(d => { d.open = true; });          // folded cells count too: a reader may unfold them
+  const wide = [...document.querySelectorAll('main pre')]
+    .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
+    .map(e => e.textContent.split('\\n').reduce((a, l) => l.length > a.length ? l : a, '').slice(0, 100));
+  closed.forEach(d => { d.open = false; });
+  return wide;
+}"""
 AXE = _book.ROOT / "_vendor_tests" / "axe-core" / "axe.min.js"   # pinned by scripts/vendor.sh
 AXE_RUN_JS = """async () => {
   const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
@@ -159,6 +168,11 @@ def test_page(site, browser, checked_links, docname):
                 bad.append(f"{urlsplit(url).path} -> {checked_links[url]}")
         if bad:
             problems.append(f"broken internal links: {bad}")
+
+        # Reading comfort: no code or printed output scrolls sideways at the book's width.
+        wide = page.evaluate(SIDEWAYS_JS)
+        if wide:
+            problems.append(f"{len(wide)} code blocks or outputs scroll sideways: {wide[:5]}")
 
         # Accessibility: axe-core's WCAG 2.1 A/AA rules, no serious or critical violation.
         page.add_script_tag(path=str(AXE))
