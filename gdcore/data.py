@@ -96,13 +96,20 @@ def load_digits():
     y : ndarray of shape (1797,)
         The digit shown, int64 in 0..9.
     """
-    try:
-        from sklearn.datasets import load_digits as _sklearn_digits
-    except ImportError as err:  # not a user-input error: a missing optional dependency
+    # Read scikit-learn's data file directly: importing scikit-learn (and with it scipy) costs about a second
+    # and several threads, which a grading sandbox with a few seconds per cell cannot spare.
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec("sklearn")
+    path = None
+    if spec is not None and spec.submodule_search_locations:
+        path = os.path.join(next(iter(spec.submodule_search_locations)), "datasets", "data", "digits.csv.gz")
+    if path is None or not os.path.isfile(path):  # not a user-input error: a missing optional dependency
         raise ImportError("gd.data.load_digits reads the digits that ship with scikit-learn; "
-                          "install it with `pip install scikit-learn`.") from err
-    bunch = _sklearn_digits()
-    return np.asarray(bunch.data, dtype=np.float64) / 16.0, np.asarray(bunch.target, dtype=np.int64)
+                          "install it with `pip install scikit-learn`.")
+    data = np.loadtxt(path, delimiter=",", dtype=np.float64)
+    return data[:, :-1] / 16.0, data[:, -1].astype(np.int64)
 
 
 def split(X, y, fractions=(0.6, 0.2, 0.2), rng=0):
