@@ -63,20 +63,6 @@ AXE_RUN_JS = """async () => {
 
 
 @pytest.fixture(scope="module")
-def site():
-    html = _book.built_book()
-    assert (html / "index.html").is_file(), f"no book at {html}"
-    with _book.serve(html) as base:
-        yield html, base
-
-
-@pytest.fixture(scope="module")
-def browser(site):
-    with _book.chromium() as browser:
-        yield browser
-
-
-@pytest.fixture(scope="module")
 def checked_links():
     return {}
 

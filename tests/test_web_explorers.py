@@ -35,20 +35,6 @@ PAGE_WEIGHT_BEFORE = 1.19 * 1024 * 1024      # book/explorers.html with its fram
 GRID_EXPLORERS = ("learning_rate", "batch_size", "schedules", "momentum", "xor")
 
 
-@pytest.fixture(scope="module")
-def site():
-    html = _book.built_book()
-    assert (html / "index.html").is_file(), f"no book at {html}"
-    with _book.serve(html) as base:
-        yield html, base
-
-
-@pytest.fixture(scope="module")
-def browser(site):
-    with _book.chromium() as browser:
-        yield browser
-
-
 def _explorer_pages(html: Path) -> list[str]:
     return [d for d in _book.toc_docnames() if 'class="gd-explorer"' in (html / f"{d}.html").read_text(encoding="utf-8")]
 
