@@ -31,6 +31,10 @@ c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
 # How long to wait for the kernel to start; a cold start on a busy 2-core machine can take ~10 s.
 c.Execute.startup_timeout = 120
+# After a cell's reply, how long to wait for the rest of its output. nbclient's default (4 s) is too short on a
+# loaded grading machine: an honest cell that printed a lot ran out of it and was graded as a dead kernel.
+# The kernel already drops a cell's printed text beyond 4 MB at the source (grading/boot.py).
+c.Execute.iopub_timeout = 60
 # Never retry a notebook: a second run of a crashing submission would only double the time to fail.
 c.Execute.execute_retries = 0
 # Same settings for anything that uses nbconvert's plain ExecutePreprocessor (e.g. nbgrader validate).

@@ -108,9 +108,48 @@ def install(fd, home):
     emit("hello", "", "")
 
 
+DROPPED_NOTE = "\n... further output dropped by the grader (too many bytes) ...\n"
+
+
+def cap_streams(limit):
+    """Drop what a cell prints to stdout/stderr beyond `limit` characters, inside the kernel, with one note.
+
+    The grader drops the excess too (``SandboxedExecute.max_collect_bytes``), and that is what a hostile
+    kernel cannot get round. This cap is for the honest student whose loop prints 300 MB: without it every byte
+    is still serialised, sent and decoded before the grader can drop it, which on a loaded machine outlasts
+    the wait for the cell's output. Counted per execute request, across stdout and stderr together.
+    """
+    from ipykernel.iostream import OutStream
+
+    write = OutStream.write
+    state = {"cell": None, "n": 0}
+    lock = threading.Lock()
+
+    def capped(self, string):
+        if not isinstance(string, str):
+            return write(self, string)  # ipykernel's own TypeError
+        with lock:
+            cell = (self.parent_header or {}).get("msg_id")
+            if cell != state["cell"]:
+                state["cell"], state["n"] = cell, 0
+            before = state["n"]
+            state["n"] = before + len(string)
+        if before + len(string) <= limit:
+            return write(self, string)
+        if before < limit:
+            write(self, string[:limit - before])
+            write(self, DROPPED_NOTE)
+        return len(string)
+
+    OutStream.write = capped
+
+
 def main():
     _copy_mpl_cache()
     path = os.environ.pop("GDGRADE_AUDIT", None)
+    cap = os.environ.pop("GDGRADE_MAX_OUTPUT", "")
+    if cap.isdigit():
+        cap_streams(int(cap))
     home = os.environ.get("GDGRADE_HOME", os.path.expanduser("~"))
     for k in ("GDGRADE_MPLCACHE", "GDGRADE_HOME"):
         os.environ.pop(k, None)

@@ -192,6 +192,7 @@ class SandboxedExecute(Execute):
         if isinstance(km, SandboxKernelManager):
             km.assignment = self._gd_assignment
             km.cache_root = self.cache_root
+            km.max_output = self.max_collect_bytes
         self._gd_km = km
         return km
 
@@ -202,7 +203,14 @@ class SandboxedExecute(Execute):
         return kc
 
     max_collect_bytes = Integer(4_000_000, help="output bytes collected from one cell; the rest is dropped as it "
-                                                "arrives, so a flood never fills the grader's memory").tag(config=True)
+                                                "arrives, so a flood never fills the grader's memory (the sandboxed "
+                                                "kernel also drops printed text beyond this at the source)"
+                                ).tag(config=True)
+    # nbclient waits 4 s by default, after a cell's reply, for the rest of its output, and nbgrader turns running
+    # out of that wait into an error that ends the notebook. On a loaded machine an honest cell that printed a
+    # lot needs longer, and was scored as a dead kernel. The per-cell limit (timeout) still bounds the cell.
+    iopub_timeout = Integer(60, help="seconds to wait, after a cell's reply, for the rest of its output; running "
+                                     "out is reported as the grader giving up on the cell").tag(config=True)
 
     def preprocess_cell(self, cell, resources, index):
         self._gd_index = index
@@ -236,7 +244,9 @@ class SandboxedExecute(Execute):
                 raise
             # a dead kernel (os._exit, a crash, a resource limit) or one that stopped answering (its own
             # machinery broken from inside): the cells it did not finish score 0, the others keep their scores
-            info["kernel_died"] = {"cell": self._gd_index, "error": f"{type(exc).__name__}: {exc}"[:300]}
+            kind = "timeout" if isinstance(exc, CellTimeoutError) else "died"
+            info["kernel_died"] = {"cell": self._gd_index, "kind": kind,
+                                   "error": f"{type(exc).__name__}: {exc}"[:300]}
             self.log.warning("the kernel died or stopped responding at cell %s: %s", self._gd_index,
                              str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
             self._gd_unfinished(nb, self._gd_index)
@@ -258,6 +268,15 @@ class SandboxedExecute(Execute):
                 cell.outputs = [from_dict({"output_type": "error", "ename": "KernelStopped",
                                            "evalue": "the kernel died or stopped responding before this cell finished",
                                            "traceback": []})]
+
+
+def died_flag(died):
+    """The flag for a notebook whose run ended early: a dead kernel, or the grader giving up on a cell."""
+    cell = died["cell"] + 1 if died.get("cell") is not None else "?"
+    if died.get("kind") == "timeout":
+        return (f"the grader stopped waiting during cell {cell}: no reply, or no end of its output, in time "
+                f"(a kernel that stopped answering, or an output flood): {died.get('error', '')[:120]}")
+    return f"the kernel died during cell {cell} (os._exit, a crash, or the memory or process limit)"
 
 
 # --- verdicts -------------------------------------------------------------------------------------------
@@ -346,8 +365,7 @@ class Verdict(NbGraderPreprocessor):
         if sandbox.get("killed_by_watchdog"):
             flags.append("the notebook ran past the wall-clock limit and was killed")
         if died:
-            flags.append(f"the kernel died during cell {died['cell'] + 1 if died['cell'] is not None else '?'} "
-                         "(os._exit, a crash, or the memory or process limit)")
+            flags.append(died_flag(died))
         report = {"notebook": nbg["notebook"], "sandboxed": bool(sandbox.get("sandboxed")),
                   "uid": sandbox.get("uid"), "verdicts": verdicts, "flags": flags[:50]}
         info["report"] = report

@@ -41,7 +41,7 @@ import threading
 import time
 
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Bool, Dict, Unicode
+from traitlets import Bool, Dict, Integer, Unicode
 
 from . import policy
 
@@ -343,6 +343,8 @@ class SandboxKernelManager(AsyncKernelManager):
     cache_root = Unicode("", help="where sanitised libraries are cached (outside every sandbox)").tag(config=True)
     allow_unsandboxed = Bool(False, help="UNSAFE: run kernels without the sandbox").tag(config=True)
     limits = Dict(help="override entries of grading.policy.LIMITS").tag(config=True)
+    max_output = Integer(0, help="characters of stdout/stderr one cell may print; the kernel drops the rest at "
+                                 "the source (0: no cap in the kernel)").tag(config=True)
 
     def __init__(self, **kw):
         super().__init__(**kw)
@@ -415,6 +417,8 @@ class SandboxKernelManager(AsyncKernelManager):
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "GDGRADE_AUDIT": os.path.join(self.conn_dir, "audit"), "GDGRADE_HOME": home,
                "GDGRADE_MPLCACHE": IN_SANDBOX_LIB + "/mplconfig"}
+        if self.max_output > 0:
+            env["GDGRADE_MAX_OUTPUT"] = str(self.max_output)
         for k, v in env.items():
             b += ["--setenv", k, v]
         b += ["--", _which("prlimit"), f"--as={lim['address_space']}", f"--nproc={lim['processes']}",

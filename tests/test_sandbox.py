@@ -15,7 +15,7 @@ from grading import sandbox
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 
-def _run(cells, limits=None, env=None, timeout=60):
+def _run(cells, limits=None, env=None, timeout=60, max_output=0):
     """Execute code cells in one sandboxed kernel; returns (the executed cells' outputs, the kernel's report)."""
     nb = nbformat.v4.new_notebook()
     nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -28,6 +28,7 @@ def _run(cells, limits=None, env=None, timeout=60):
         km = client.create_kernel_manager()
         km.assignment = "gradients"
         km.limits = limits or {}
+        km.max_output = max_output
         try:
             client.execute()
         except Exception as exc:  # noqa: BLE001 - a killed kernel ends the run; the report says why
@@ -169,3 +170,59 @@ def test_nbgrader_execute_stops_when_the_sandbox_cannot_start(monkeypatch):
     monkeypatch.setattr(sandbox, "preflight", refuse)
     with pytest.raises(sandbox.SandboxUnavailable, match="needs root"):
         SandboxedExecute(timeout=30).preprocess(nb, {"nbgrader": {"assignment": "gradients"}})
+
+
+def test_a_flood_of_prints_is_dropped_inside_the_kernel():
+    """An honest loop that prints a lot: the kernel sends the cell's first max_output characters (stdout and
+    stderr together) and one note, not everything; the next cell prints in full. Without a cap (the control),
+    every character arrives. (The grader drops the excess again on its side; that is tested in the round trip.)
+    Before the cap, 300 MB of honest prints took longer to drain than nbclient waited on a loaded machine, and
+    the student was graded as if the kernel had died."""
+    flood = ("import sys\nfor i in range(30):\n    print(str(i % 10) * 99_999)\n"
+             "    print('e' * 9, file=sys.stderr)")
+    cap = 1_000_000
+    outputs, _ = _run([flood, "print('after')"], max_output=cap)
+    text = "".join(o.get("text", "") for o in outputs[0] if o.output_type == "stream")
+    note = "... further output dropped by the grader (too many bytes) ..."
+    assert text.count(note) == 1, text[-300:]
+    kept = text.replace("\n" + note + "\n", "")
+    assert len(kept) == cap, len(kept)
+    assert kept.startswith("0" * 99_999 + "\n"), kept[:20]
+    assert _text(outputs[1]) == "after\n"
+    outputs, _ = _run([flood], max_output=0)
+    text = "".join(o.get("text", "") for o in outputs[0] if o.output_type == "stream")
+    assert note not in text and len(text) == 30 * (100_000 + 10), len(text)
+
+
+def _execute(cells, **kw):
+    """Cells through the grader's own SandboxedExecute (as nbgrader autograde runs them)."""
+    from grading.preprocess import SandboxedExecute
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    resources = {"nbgrader": {"assignment": "gradients"}}
+    nb, resources = SandboxedExecute(**kw).preprocess(nb, resources)
+    return nb, resources["gdgrade"]
+
+
+def test_a_kernel_that_stops_answering_is_not_reported_as_dead_and_a_dead_one_is():
+    """The grader gives up on a cell whose end of output never comes (here the kernel was told never to say
+    it is idle again); a kernel that exits dies. Both end the notebook (the cells left score 0, the report is
+    flagged), and the flag says which it was, so an instructor knows where to look."""
+    from grading.preprocess import died_flag
+
+    hang = "import IPython\nIPython.get_ipython().kernel._publish_status = lambda *a, **k: None"
+    nb, info = _execute(["print('one')", hang, "print('three')"], timeout=30, iopub_timeout=2)
+    died = info["kernel_died"]
+    assert died["kind"] == "timeout" and died["cell"] == 1, died
+    assert "IOPub" in died["error"], died
+    assert _text(nb.cells[0].outputs) == "one\n"
+    assert [o.ename for o in nb.cells[2].outputs] == ["KernelStopped"]
+    assert died_flag(died).startswith("the grader stopped waiting during cell 2")
+
+    nb, info = _execute(["print('one')", "import os\nos._exit(3)", "print('three')"], timeout=30)
+    died = info["kernel_died"]
+    assert died["kind"] == "died" and died["cell"] == 1, died
+    assert [o.ename for o in nb.cells[2].outputs] == ["KernelStopped"]
+    assert died_flag(died).startswith("the kernel died during cell 2")
