@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 import _book  # tests/_book.py: the loopback server and Chromium the browser tests use
 
-NAMES = ("learning_rate", "batch_size", "schedules", "momentum", "xor")
+NAMES = ("learning_rate", "batch_size", "schedules", "momentum", "xor", "preconditioning")
 
 
 def main():
@@ -41,8 +41,8 @@ def main():
         _book.block_external(context, blocked)
         page = context.new_page()
         page.goto(urljoin(base, "book/explorers.html"), wait_until="load")
-        page.wait_for_function("() => window.GDExplorers && document.querySelectorAll('.gd-explorer').length === 5"
-                               " && [...document.querySelectorAll('.gd-explorer')].every(e => e.gdExplorer)")
+        page.wait_for_function(f"() => window.GDExplorers && document.querySelectorAll('.gd-explorer').length === "
+                               f"{len(NAMES)} && [...document.querySelectorAll('.gd-explorer')].every(e => e.gdExplorer)")
         for name in NAMES:
             times = []
             for _ in range(args.repeats):

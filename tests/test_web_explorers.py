@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 RTOL = 1e-9
 MEDIAN_MS, P95_MS = 16.0, 50.0
 PAGE_WEIGHT_BEFORE = 1.19 * 1024 * 1024      # book/explorers.html with its frame players (scripts/page_weight.py)
-GRID_EXPLORERS = ("learning_rate", "batch_size", "schedules", "momentum", "xor")
+GRID_EXPLORERS = ("learning_rate", "batch_size", "schedules", "momentum", "xor", "preconditioning")
 
 
 def _explorer_pages(html: Path) -> list[str]:
@@ -71,7 +71,7 @@ SNAPSHOT_JS = """el => ({figure: el.querySelector('.gd-figure').innerHTML,
 def test_every_page_with_an_explorer_is_found(site):
     html, _ = site
     pages = _explorer_pages(html)
-    assert "book/explorers" in pages and len(pages) >= 6, pages
+    assert "book/explorers" in pages and len(pages) >= 7, pages
     # the pages without an explorer load none of its scripts
     other = next(d for d in _book.toc_docnames() if d not in pages)
     assert "gd-explorers.js" not in (html / f"{other}.html").read_text(encoding="utf-8")
@@ -81,7 +81,8 @@ def test_every_page_with_an_explorer_is_found(site):
 
 
 @pytest.mark.parametrize("docname", ["book/02_batch_gd", "book/03_sgd", "book/04_minibatch", "book/05_learning_rate",
-                                     "book/06_linear_regression", "book/07_xor_mlp", "book/explorers"])
+                                     "book/06_linear_regression", "book/07_xor_mlp", "book/11_conditioning",
+                                     "book/explorers"])
 def test_every_slider_changes_the_plot_offline(site, browser, docname):
     """Moved from the keyboard, each control changes the figure and its text alternative."""
     _, base = site
@@ -323,6 +324,36 @@ def test_parity_xor(explorers_page, lrs, rtol):
     _check(page, "xor", settings, compare, base={"epochs": 1000})
 
 
+def test_parity_preconditioning(explorers_page):
+    """Step counts and run outcomes exactly; the drawn paths and losses to 1e-9. Newton's one step lands on the
+    minimum to rounding, where a point has no relative error of its own: a point is measured against the larger
+    of its own length and the start's (the distance to the minimum it began at), and a loss against the larger
+    of itself and 1e-9 f(x0) (the change in f that a 1e-9 |x0| error in the point makes at the minimum is
+    below that, ~1e-18 f(x0))."""
+    page = explorers_page
+    cfg = _config(page, "preconditioning")
+    settings = _grid(page, cfg, {"kappa": [0, 1, 20, 47, 60], "angle": [0, 1, 6, 9, 18],
+                                 "lr": [0, 18, 19, 38, 48]})
+
+    def compare(js, py, what):
+        worst = 0.0
+        for m, b in py["runs"].items():
+            a = js["runs"][m]
+            for k in ("n_steps", "converged", "diverged"):
+                assert a[k] == b[k], f"{what} {m}: {k} {a[k]} != {b[k]}"
+            P, Q = np.reshape(a["path"], (-1, 2)), np.asarray(b["path"])
+            assert P.shape == Q.shape, f"{what} {m}: path shape {P.shape} != {Q.shape}"
+            scale = np.maximum(np.linalg.norm(Q, axis=1), np.linalg.norm(Q[0]))
+            err = float((np.linalg.norm(P - Q, axis=1) / scale).max())
+            assert err <= RTOL, f"{what} {m} path: relative error {err:.2e}"
+            f0 = b["loss"][0]
+            worst = max(worst, err, _rel(a["loss"], b["loss"], f"{what} {m} loss",
+                                         scale=np.maximum(np.abs(b["loss"]), RTOL * f0)),
+                        _rel(a["last"], b["last"], f"{what} {m} last", scale=max(abs(b["last"]), RTOL * f0)))
+        return max(worst, *(_rel(js[k], py[k], f"{what} {k}") for k in ("kappa_jacobi", "rho_gd", "rho_jacobi")))
+    _check(page, "preconditioning", settings, compare, base={"steps": 1000})
+
+
 def test_pyfmt_formats_numbers_as_python_does(explorers_page):
     """The headline's numbers go through a JavaScript twin of Python's format specs; it must agree everywhere,
     ties (0.125 -> '0.12') and exponent layout ('1e-05') included."""
@@ -361,7 +392,7 @@ def test_slider_updates_are_fast(explorers_page):
 
 
 def test_explorers_page_is_lighter_than_before(site):
-    """The page with all five explorers, counting its own HTML and the scripts it alone loads (d3 and
+    """The page with all six explorers, counting its own HTML and the scripts it alone loads (d3 and
     gd-explorers.js), weighs less than the page of frame players it replaces (1.19 MB)."""
     html, _ = site
     sys.path.insert(0, str(_book.ROOT / "scripts"))
@@ -376,4 +407,4 @@ def test_explorers_page_is_lighter_than_before(site):
           f"explorer scripts = {total / 1024 / 1024:.3f} MiB (before: 1.19 MiB)")
     assert total < PAGE_WEIGHT_BEFORE
     configs = re.findall(r'<script type="application/json" class="gd-explorer-config">(.*?)</script>', text, re.DOTALL)
-    assert len(configs) == 5 and all(json.loads(c.replace("<\\/", "</"))["config"]["name"] for c in configs)
+    assert len(configs) == 6 and all(json.loads(c.replace("<\\/", "</"))["config"]["name"] for c in configs)
