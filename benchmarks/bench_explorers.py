@@ -50,12 +50,12 @@ def main():
                                        "`.gd-explorer[data-explorer=${n}]`).gdExplorer, k)", [name, args.points])
             everything += times
             p95 = statistics.quantiles(times, n=20)[18]
-            print(f"{name:14s} {len(times):4d} updates  median {statistics.median(times):6.2f} ms  p95 {p95:6.2f} ms"
+            print(f"{name:15s} {len(times):4d} updates  median {statistics.median(times):6.2f} ms  p95 {p95:6.2f} ms"
                   f"  worst {max(times):7.2f} ms")
         context.close()
     med, p95 = statistics.median(everything), statistics.quantiles(everything, n=20)[18]
     verdict = "PASS" if med <= 16 and p95 <= 50 else "MISS"
-    print(f"{'all':14s} {len(everything):4d} updates  median {med:6.2f} ms  p95 {p95:6.2f} ms  "
+    print(f"{'all':15s} {len(everything):4d} updates  median {med:6.2f} ms  p95 {p95:6.2f} ms  "
           f"[{verdict} vs median <= 16 ms, p95 <= 50 ms]; requests blocked: {len(blocked)}")
     print(f"load average {os.getloadavg()[0]:.1f} (1 min) at end")
 
