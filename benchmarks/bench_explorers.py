@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 import _book  # tests/_book.py: the loopback server and Chromium the browser tests use
 
-NAMES = ("learning_rate", "batch_size", "schedules", "momentum", "xor")
+NAMES = ("learning_rate", "batch_size", "schedules", "momentum", "xor", "preconditioning")
 
 
 def main():
@@ -41,8 +41,8 @@ def main():
         _book.block_external(context, blocked)
         page = context.new_page()
         page.goto(urljoin(base, "book/explorers.html"), wait_until="load")
-        page.wait_for_function("() => window.GDExplorers && document.querySelectorAll('.gd-explorer').length === 5"
-                               " && [...document.querySelectorAll('.gd-explorer')].every(e => e.gdExplorer)")
+        page.wait_for_function(f"() => window.GDExplorers && document.querySelectorAll('.gd-explorer').length === "
+                               f"{len(NAMES)} && [...document.querySelectorAll('.gd-explorer')].every(e => e.gdExplorer)")
         for name in NAMES:
             times = []
             for _ in range(args.repeats):
@@ -50,12 +50,12 @@ def main():
                                        "`.gd-explorer[data-explorer=${n}]`).gdExplorer, k)", [name, args.points])
             everything += times
             p95 = statistics.quantiles(times, n=20)[18]
-            print(f"{name:14s} {len(times):4d} updates  median {statistics.median(times):6.2f} ms  p95 {p95:6.2f} ms"
+            print(f"{name:15s} {len(times):4d} updates  median {statistics.median(times):6.2f} ms  p95 {p95:6.2f} ms"
                   f"  worst {max(times):7.2f} ms")
         context.close()
     med, p95 = statistics.median(everything), statistics.quantiles(everything, n=20)[18]
     verdict = "PASS" if med <= 16 and p95 <= 50 else "MISS"
-    print(f"{'all':14s} {len(everything):4d} updates  median {med:6.2f} ms  p95 {p95:6.2f} ms  "
+    print(f"{'all':15s} {len(everything):4d} updates  median {med:6.2f} ms  p95 {p95:6.2f} ms  "
           f"[{verdict} vs median <= 16 ms, p95 <= 50 ms]; requests blocked: {len(blocked)}")
     print(f"load average {os.getloadavg()[0]:.1f} (1 min) at end")
 

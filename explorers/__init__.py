@@ -8,8 +8,19 @@ Each public function returns an ipywidgets widget (an anywidget) that runs the e
 gdcore is the numeric truth: :mod:`explorers.reference` computes every number an explorer shows with
 gdcore's kernels, and the browser tests hold the web twins to it. gdcore imports nothing from here.
 """
-from .reference import BS_EPOCHS, BS_N, MOM_BOWL_KAPPA, MOM_BOWL_L, MOM_STARTS, SCH_EPOCHS, SCH_N
-from .widget import EXPLORERS, Explorer, batch_size, learning_rate, momentum, schedules, xor
+from .reference import (
+    BS_EPOCHS,
+    BS_N,
+    MOM_BOWL_KAPPA,
+    MOM_BOWL_L,
+    MOM_STARTS,
+    PRE_LR0,
+    PRE_STEPS,
+    PRE_TOL,
+    SCH_EPOCHS,
+    SCH_N,
+)
+from .widget import EXPLORERS, Explorer, batch_size, learning_rate, momentum, preconditioning, schedules, xor
 
-__all__ = ["BS_EPOCHS", "BS_N", "EXPLORERS", "MOM_BOWL_KAPPA", "MOM_BOWL_L", "MOM_STARTS", "SCH_EPOCHS", "SCH_N",
-           "Explorer", "batch_size", "learning_rate", "momentum", "schedules", "xor"]
+__all__ = ["BS_EPOCHS", "BS_N", "EXPLORERS", "MOM_BOWL_KAPPA", "MOM_BOWL_L", "MOM_STARTS", "PRE_LR0", "PRE_STEPS",
+           "PRE_TOL", "SCH_EPOCHS", "SCH_N", "Explorer", "batch_size", "learning_rate", "momentum", "preconditioning", "schedules", "xor"]

@@ -19,6 +19,7 @@ import numpy as np
 
 from gdcore import explore_core as core
 from gdcore import schedules as _sched
+from gdcore import second_order as so
 from gdcore.data import make_linear, quadratic, rosenbrock
 from gdcore.plot import PALETTE
 
@@ -34,8 +35,11 @@ MOM_STEPS = 300
 MOM_STARTS = {"bowl": (-2.5, 1.5), "rosenbrock": (-1.5, 2.0)}
 XOR_H_MAX, XOR_SEEDS = 8, 10
 XOR_GRID_N, XOR_LIM = 80, (-0.5, 1.5)
+PRE_STEPS = 20_000                          # preconditioning: the most steps any run takes
+PRE_TOL = 1e-6                              # a run stops once |grad f| < PRE_TOL * |grad f(x0)|
+PRE_LR0 = 10.0                              # the first step the Armijo line search tries
 
-NAMES = ("learning_rate", "batch_size", "schedules", "momentum", "xor")
+NAMES = ("learning_rate", "batch_size", "schedules", "momentum", "xor", "preconditioning")
 
 
 def _floats(a):
@@ -222,13 +226,48 @@ def _xor_config():
     return {"X": _floats(core.XOR_X), "y": _floats(core.XOR_Y), "normals": _xor_normals(), "grid": _floats(g)}
 
 
+# ------------------------------------------------------------------------------------------ preconditioning
+def _pre_compute(p):
+    runs = core.precond_runs(p["kappa"], float(p["angle"]), p["lr"], PRE_STEPS, PRE_TOL, PRE_LR0)
+    A = core.precond_bowl(p["kappa"], float(p["angle"])).A
+    d = 1.0 / np.sqrt(np.diag(A))
+    PA = d[:, None] * A * d[None, :]        # diag(A)^-1/2 A diag(A)^-1/2: PA's eigenvalues, symmetric
+    k = p["steps"]
+    out = {m: {"path": h.path[:k + 1], "loss": h.epoch_loss[:k + 1], "n_steps": h.n_steps, "converged": h.converged,
+               "diverged": h.diverged, "last": float(h.epoch_loss[-1])} for m, h in runs.items()}
+    return {"runs": out, "kappa_jacobi": so.condition_number(PA),
+            "rho_gd": core.regime(p["lr"], np.linalg.eigvalsh(A))[1],
+            "rho_jacobi": core.regime(p["lr"], np.linalg.eigvalsh(PA))[1]}
+
+
+def _pre_outcome(m, run):
+    if run["converged"]:
+        return f"{m} {run['n_steps']}"
+    if run["diverged"]:
+        return f"{m} diverges"
+    return f"{m} > {PRE_STEPS}" if run["n_steps"] == PRE_STEPS else f"{m} stalls after {run['n_steps']}"
+
+
+def _pre_headline(p, r):
+    return ("steps until |∇f| < 10⁻⁶ |∇f(x₀)|:  "
+            + " · ".join(_pre_outcome(m, r["runs"][m]) for m in core.PRECOND_METHODS) + "\n"
+            f"κ = {p['kappa']:.4g}, θ = {p['angle']}°: Jacobi's diag(A)⁻¹ leaves κ = {r['kappa_jacobi']:.4g}, "
+            "Newton's A⁻¹ leaves none (PA = I)\n"
+            f"η = {p['lr']:.2f}: η·λ_max(PA) = {r['rho_gd']:.2f} (GD), {r['rho_jacobi']:.2f} (Jacobi); stable iff < 2")
+
+
+def _pre_config():
+    return {"start": list(core.PRECOND_START), "steps_max": PRE_STEPS, "tol": PRE_TOL, "lr0": PRE_LR0,
+            "methods": list(core.PRECOND_METHODS), "diverge_at": core.DIVERGE_AT}
+
+
 # ------------------------------------------------------------------------------------------ dispatch
 _COMPUTE = {"learning_rate": _lr_compute, "batch_size": _bs_compute, "schedules": _sch_compute,
-            "momentum": _mom_compute, "xor": _xor_compute}
+            "momentum": _mom_compute, "xor": _xor_compute, "preconditioning": _pre_compute}
 _HEADLINE = {"learning_rate": _lr_headline, "batch_size": _bs_headline, "schedules": _sch_headline,
-             "momentum": _mom_headline, "xor": _xor_headline}
+             "momentum": _mom_headline, "xor": _xor_headline, "preconditioning": _pre_headline}
 _CONFIG = {"learning_rate": _lr_config, "batch_size": _bs_config, "schedules": _sch_config,
-           "momentum": _mom_config, "xor": _xor_config}
+           "momentum": _mom_config, "xor": _xor_config, "preconditioning": _pre_config}
 
 
 def compute(name, params):

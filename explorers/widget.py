@@ -1,4 +1,4 @@
-"""The five explorers as ipywidgets widgets (anywidgets) that run their web twin.
+"""The six explorers as ipywidgets widgets (anywidgets) that run their web twin.
 
 >>> import explorers
 >>> w = explorers.learning_rate()      # in a notebook cell: sliders, headline and plots
@@ -77,6 +77,12 @@ CONTROLS = {
         _int("epochs", "epochs", 50, 1000, 50),
         _int("seed", "seed", 0, ref.XOR_SEEDS - 1),
     ],
+    "preconditioning": [
+        _log("kappa", "condition number κ", 0, 3, 0.05, ".4g"),
+        _int("angle", "rotation θ (degrees)", 0, 90, 5),
+        _linear("lr", "step η (GD and Jacobi)", 0.1, 2.5, 0.05, ".2f"),
+        _int("steps", "steps shown", 10, 1000, 10),
+    ],
 }
 for _spec in CONTROLS["schedules"]:                 # a schedule's own parameters show only for it
     _owners = [s for s, names in core.SCHEDULE_PARAMS.items() if _spec["name"] in names]
@@ -85,7 +91,8 @@ for _spec in CONTROLS["schedules"]:                 # a schedule's own parameter
 del _spec, _owners
 
 TITLES = {"learning_rate": "Learning-rate explorer", "batch_size": "Batch-size explorer",
-          "schedules": "Learning-rate schedules explorer", "momentum": "Momentum explorer", "xor": "XOR explorer"}
+          "schedules": "Learning-rate schedules explorer", "momentum": "Momentum explorer", "xor": "XOR explorer",
+          "preconditioning": "Preconditioning explorer"}
 
 
 def web_config(name):
@@ -264,5 +271,32 @@ def xor(hidden=4, activation="tanh", lr=1.0, epochs=500, seed=0):
     return Explorer("xor", {"hidden": hidden, "activation": activation, "lr": lr, "epochs": epochs, "seed": seed})
 
 
+@v.validate_params({"kappa": v.Interval(float, 1, 1000), "angle": v.Interval(int, 0, 90),
+                    "lr": v.Interval(float, 0.1, 2.5), "steps": v.Interval(int, 10, 1000)})
+def preconditioning(kappa=100.0, angle=30, lr=1.0, steps=100):
+    """Gradient descent, GD with Armijo backtracking, Jacobi-preconditioned GD and Newton's method on a turned bowl.
+
+    The bowl :math:`f(x) = \\tfrac12 x^\\top A x` has eigenvalues 1 and :math:`1/\\kappa`, its axes turned by
+    ``angle`` degrees. Every run starts at (-2.5, 1.5) and stops once :math:`\\lVert\\nabla f\\rVert` is below
+    :math:`10^{-6}` of its start (at most 20,000 steps). GD and Jacobi take the fixed step ``lr``
+    (:math:`x - \\eta P\\nabla f` with :math:`P = I` and :math:`P = \\mathrm{diag}(A)^{-1}`), the line search
+    needs none, Newton's :math:`P = A^{-1}` solves the bowl in one step. The explorer counts the steps and
+    prints the condition number that Jacobi's scaling leaves: it removes :math:`\\kappa` only when the axes
+    are aligned (``angle`` 0 or 90).
+
+    Parameters
+    ----------
+    kappa : float in [1, 1000], the condition number
+    angle : int in [0, 90], the rotation of the bowl in degrees
+    lr : float in [0.1, 2.5], the step of GD and Jacobi
+    steps : int in [10, 1000], the steps drawn
+
+    Returns
+    -------
+    Explorer (an ipywidgets widget)
+    """
+    return Explorer("preconditioning", {"kappa": kappa, "angle": angle, "lr": lr, "steps": steps})
+
+
 EXPLORERS = {"learning_rate": learning_rate, "batch_size": batch_size, "schedules": schedules,
-             "momentum": momentum, "xor": xor}
+             "momentum": momentum, "xor": xor, "preconditioning": preconditioning}

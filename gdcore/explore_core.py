@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from . import _validate as v
-from . import schedules
+from . import schedules, second_order
 from .data import quadratic
 from .losses import _sigmoid
 from .models import mlp
@@ -321,6 +321,67 @@ def momentum_region(lr, beta, lam):
     For ``0 <= beta < 1`` and one eigenvalue ``lam`` of the Hessian; returns a bool.
     """
     return 0.0 < lr * lam < 2.0 + 2.0 * beta
+
+
+# --------------------------------------------------------------------------- conditioning
+PRECOND_METHODS = ("GD", "GD + Armijo", "Jacobi", "Newton")
+PRECOND_START = (-2.5, 1.5)
+
+
+def precond_bowl(kappa, angle):
+    """The conditioning explorer's bowl: ``gd.data.quadratic(kappa, L=1)`` turned by ``angle`` degrees."""
+    return quadratic(kappa=kappa, L=1.0, angle=angle * (math.pi / 180.0))
+
+
+def _float_objective(q):
+    """``q`` (a 2-D gd.data.Quadratic) as ``fun(x) -> (f, grad)`` computed in plain floats (:func:`bowl_fun`),
+    so that the web twin can repeat it operation for operation."""
+    fxy = bowl_fun(q)
+
+    def fun(x):
+        f, gx, gy = fxy(float(x[0]), float(x[1]))
+        return f, np.array([gx, gy])
+    return fun
+
+
+@v.validate_params({"kappa": v.Interval(float, 1, None), "angle": v.Interval(float, None, None), "lr": LR,
+                    "steps": STEPS, "tol_ratio": v.Interval(float, 0, 1, closed="neither"), "lr0": LR})
+def precond_runs(kappa, angle, lr, steps, tol_ratio=1e-6, lr0=1.0, func="precond_runs"):
+    """Gradient descent, its Armijo and Jacobi variants and Newton's method on one ill-conditioned bowl.
+
+    From :data:`PRECOND_START` on :func:`precond_bowl`, until the gradient norm falls below
+    ``tol_ratio`` times its value at the start, for at most ``steps`` steps:
+
+    * ``"GD"``: ``gd.second_order.preconditioned_gd(fun, x0, None, lr)``, :math:`x - \\eta\\nabla f`;
+    * ``"GD + Armijo"``: ``gd.second_order.gd_backtracking(fun, x0, lr0=lr0)``, no :math:`\\eta` needed;
+    * ``"Jacobi"``: ``preconditioned_gd`` with :math:`P = \\mathrm{diag}(A)^{-1}`, :math:`x - \\eta P\\nabla f`;
+    * ``"Newton"``: ``gd.second_order.newton(fun, hess, x0, line_search=True)`` (damped; on a quadratic
+      the unit step always passes, so it is the pure method).
+
+    Parameters
+    ----------
+    kappa : float >= 1, the condition number (L = 1, :math:`\\mu = 1/\\kappa`)
+    angle : float, the rotation of the bowl's axes in degrees (0: the steep axis is :math:`\\theta_1`)
+    lr : float > 0, the fixed step of GD and Jacobi
+    steps : int >= 1, the most steps any run takes
+    tol_ratio : float in (0, 1)
+    lr0 : float > 0, the first step the line search tries
+
+    Returns
+    -------
+    dict method -> gdcore.History (with ``path``), for the methods of :data:`PRECOND_METHODS`
+    """
+    q = precond_bowl(kappa, angle)
+    fun = _float_objective(q)
+    x0 = np.array(PRECOND_START)
+    tol = tol_ratio * float(np.linalg.norm(fun(x0)[1]))
+    so = second_order
+    return {
+        "GD": so.preconditioned_gd(fun, x0, None, lr, steps, tol)[1],
+        "GD + Armijo": so.gd_backtracking(fun, x0, steps, tol, lr0=lr0)[1],
+        "Jacobi": so.preconditioned_gd(fun, x0, 1.0 / np.diag(q.A), lr, steps, tol)[1],
+        "Newton": so.newton(fun, lambda x: q.A, x0, steps, tol, line_search=True)[1],
+    }
 
 
 # --------------------------------------------------------------------------- XOR

@@ -5,7 +5,8 @@
 * :func:`newton_step` — the Newton direction :math:`p = -H^{-1} g`;
 * :func:`backtracking` — a backtracking (Armijo) line search along a descent direction;
 * :func:`newton` — Newton's method, pure or damped by the line search;
-* :func:`gd_backtracking` — gradient descent whose step length comes from the line search (no ``L`` needed).
+* :func:`gd_backtracking` — gradient descent whose step length comes from the line search (no ``L`` needed);
+* :func:`preconditioned_gd` — gradient descent with a fixed step and a preconditioner, :math:`x - \\eta P \\nabla f(x)`.
 
 The objectives take the form :func:`gdcore.minimize` uses, ``fun(x) -> (f, grad)`` for ``x`` of shape (d,),
 and Hessians are callables ``hess(x) -> ndarray of shape (d, d)``. Newton's method costs a d x d solve per
@@ -28,6 +29,7 @@ LR0 = v.Interval(float, 0, None, closed="neither")
 ARMIJO_C = v.Interval(float, 0, 1, closed="neither")
 SHRINK = v.Interval(float, 0, 1, closed="neither")
 MAX_ITER = v.Interval(int, 1, None)
+DIVERGE_FACTOR = v.Interval(float, 1, None, closed="neither")
 
 
 def _square(A, name, func):
@@ -377,3 +379,94 @@ def gd_backtracking(fun, x0, steps=100, tol=None, lr0=1.0, c=1e-4, shrink=0.5, r
     """
     return _run(fun, x0, steps, tol, lambda x, g: (-g, True), lr0, c, shrink, 60, record_path,
                 "gd_backtracking")
+
+
+def _preconditioner(P, d, func):
+    """``P`` as None (the identity), a positive diagonal of shape (d,), or a symmetric positive-definite (d, d)."""
+    if P is None:
+        return None
+    if P.shape not in ((d,), (d, d)):
+        v.fail("P", func, f"an array of shape ({d},) or ({d}, {d}) to match x0", P, got=f"shape {P.shape}")
+    if P.ndim == 1:
+        if not np.all(P > 0):
+            v.fail("P", func, "a positive diagonal (every entry > 0)", P)
+        return P
+    P = _symmetric(P, "P", func)
+    if not np.linalg.eigvalsh(P)[0] > 0:
+        v.fail("P", func, "a positive-definite matrix", P, got="a matrix with an eigenvalue <= 0")
+    return P
+
+
+@v.validate_params({"fun": FUN, "x0": v.Array(ndim=1), "P": v.Optional(v.Array()), "lr": LR0, "steps": STEPS,
+                    "tol": TOL, "record_path": v.Boolean(), "diverge_factor": DIVERGE_FACTOR})
+def preconditioned_gd(fun, x0, P=None, lr=1.0, steps=100, tol=None, record_path=True, diverge_factor=1e6):
+    """Preconditioned gradient descent with a fixed step: :math:`x_{t+1} = x_t - \\eta\\, P\\, \\nabla f(x_t)`.
+
+    It is plain gradient descent on :math:`g(z) = f(Sz)` mapped back through :math:`x = Sz`, for any S with
+    :math:`SS^\\top = P`, so on a quadratic with Hessian A it converges iff :math:`0 < \\eta\\lambda < 2` for every
+    eigenvalue :math:`\\lambda` of :math:`PA`, at a rate set by :math:`\\kappa(PA)`. ``P = None`` is plain gradient
+    descent; the Jacobi preconditioner is ``P = 1 / np.diag(A)``; ``P = inv(A)`` with ``lr = 1`` is Newton's step.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x)`` returns ``(f(x), grad f(x))`` for ``x`` of shape (d,).
+    x0 : ndarray of shape (d,)
+    P : None, ndarray of shape (d,) or ndarray of shape (d, d)
+        The preconditioner: None for the identity, a positive diagonal (multiplied elementwise,
+        :math:`P \\odot \\nabla f`), or a symmetric positive-definite matrix.
+    lr : float > 0
+        The fixed step :math:`\\eta`.
+    steps : int >= 1
+    tol : float > 0 or None
+        Stop when the gradient norm falls below ``tol`` (a zero gradient always stops).
+    record_path : bool
+        Keep the iterates in ``hist.path``, an ndarray of shape (n_steps + 1, d).
+    diverge_factor : float > 1
+        As in :func:`gdcore.minimize`: the run stops, with ``hist.diverged`` set, once f exceeds
+        ``diverge_factor * max(|f(x0)|, 1e-12)`` or is not finite; the exploding step is not kept.
+
+    Returns
+    -------
+    x : ndarray of shape (d,)
+    hist : gdcore.History
+        As for :func:`newton`: ``loss``, ``lr``, ``grad_norm`` per step, ``epoch_loss`` at ``x0`` and after
+        every step, ``examples`` the cumulative calls of ``fun``, ``converged``, ``diverged``.
+    """
+    func = "preconditioned_gd"
+    P = _preconditioner(P, x0.shape[0], func)
+    x = x0.copy()
+    f, g = _evaluate(fun, x, func)
+    if not math.isfinite(f):
+        v.fail("x0", func, "a point where fun is finite", x0, got=f"f = {f!r} there")
+    limit = diverge_factor * max(abs(f), 1e-12)
+    losses, norms, evals, epoch_loss = [], [], [], [f]
+    path = [x.copy()] if record_path else None
+    n_evals, converged, diverged, diverged_step = 1, False, False, None
+    for t in range(1, steps + 1):
+        norm = float(np.linalg.norm(g))
+        if (tol is not None and norm < tol) or norm == 0.0:
+            converged = True
+            break
+        Pg = g if P is None else (P * g if P.ndim == 1 else P @ g)
+        x_new = x - lr * Pg
+        f_new, g_new = _evaluate(fun, x_new, func)
+        n_evals += 1
+        # "not (f_new <= limit)" is also true for NaN
+        if not (f_new <= limit) or not np.all(np.isfinite(g_new)):
+            diverged, diverged_step = True, t
+            break
+        losses.append(f)
+        norms.append(norm)
+        evals.append(n_evals)
+        x, f, g = x_new, f_new, g_new
+        epoch_loss.append(f)
+        if path is not None:
+            path.append(x.copy())
+    else:
+        converged = tol is not None and float(np.linalg.norm(g)) < tol
+    n = len(losses)
+    return x, History(loss=np.array(losses), lr=np.full(n, lr), grad_norm=np.array(norms),
+                      examples=np.array(evals, dtype=np.int64), epoch_loss=np.array(epoch_loss),
+                      path=None if path is None else np.array(path), diverged=diverged,
+                      diverged_step=diverged_step, converged=converged, n_steps=n, epochs_run=n)

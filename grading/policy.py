@@ -24,7 +24,7 @@ OFF_LIMITS: dict[str, tuple[str, ...]] = {
     "batch-gd": TRAINING_LOOPS + LINEAR_LOSS,
     "conditioning": ("gdcore.second_order.condition_number", "gdcore.second_order.newton_step",
                      "gdcore.second_order.backtracking", "gdcore.second_order.newton",
-                     "gdcore.second_order.gd_backtracking"),
+                     "gdcore.second_order.gd_backtracking", "gdcore.second_order.preconditioned_gd"),
     "debugging": TRAINING_LOOPS + LINEAR_LOSS + MLP_FORWARD + BCE,
     "digits": TRAINING_LOOPS[:2] + SOFTMAX_CE,  # a softmax mlp reaches _softmax_ce, so it is blocked too
     "learning-rate": ("gdcore.explore_core.regime", "gdcore.schedules.step_decay", "gdcore.schedules.inverse_time",

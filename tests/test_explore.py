@@ -1,6 +1,7 @@
 """Explorers: the pure computations against gdcore twins, the theory they illustrate, the widget
 contract (live view + web twin for the book in one mime bundle), and the error template."""
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -173,6 +174,54 @@ def test_one_hidden_unit_fails_and_four_succeed(seed):
 
 
 # ---------------------------------------------------------------- bad input: the gdcore template
+# ---------------------------------------------------------------- preconditioning
+PRE_X0 = np.array(core.PRECOND_START)
+
+
+@pytest.mark.parametrize("kappa,angle,lr", [(50.0, 30, 0.9), (300.0, 45, 1.5), (10.0, 0, 2.2)])
+def test_precond_runs_are_gdcore_runs_on_gd_data_quadratic(kappa, angle, lr):
+    """Each run against gdcore on the bowl itself: gd.minimize with gd.optim.sgd for GD, and the second_order
+    functions on the gd.data.Quadratic object (its A @ r rounds differently from the plain-float objective)."""
+    runs = core.precond_runs(kappa, angle, lr, 5000)
+    q = gd.data.quadratic(kappa=kappa, L=1.0, angle=np.radians(angle))
+    tol = 1e-6 * np.linalg.norm(q.grad(PRE_X0))
+    so = gd.second_order
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", gd.DivergenceWarning)
+        _, ref = gd.minimize(q, PRE_X0, gd.optim.sgd(lr=lr), steps=5000, tol=tol)
+    want = {"GD": ref, "GD + Armijo": so.gd_backtracking(q, PRE_X0, 5000, tol, lr0=1.0)[1],
+            "Newton": so.newton(q, lambda x: q.A, PRE_X0, 5000, tol, line_search=True)[1]}
+    for m, h in want.items():
+        got = runs[m]
+        assert (got.n_steps, got.converged, got.diverged) == (h.n_steps, h.converged, h.diverged), m
+        np.testing.assert_allclose(got.path, h.path, rtol=1e-9, atol=1e-12 * np.linalg.norm(PRE_X0), err_msg=m)
+    # Jacobi: the update written out, x <- x - lr g / diag(A)
+    x, path = PRE_X0.copy(), [PRE_X0.copy()]
+    for _ in range(runs["Jacobi"].n_steps):
+        x = x - lr * q.grad(x) / np.diag(q.A)
+        path.append(x)
+    np.testing.assert_allclose(runs["Jacobi"].path, path, rtol=1e-9, atol=1e-12)
+
+
+def test_precond_runs_teach_what_the_explorer_says():
+    """Newton: one step at any kappa and angle. Jacobi: one step on an aligned bowl (0 or 90 degrees), and no
+    better than GD at its best fixed step on a bowl at 45 degrees. GD and GD + Armijo: steps grow with kappa."""
+    counts = {}
+    for kappa in (10.0, 100.0, 1000.0):
+        for angle in (0, 45, 90):
+            r = core.precond_runs(kappa, angle, 1.0, 20000, lr0=10.0)
+            assert all(h.converged for h in r.values())
+            counts[kappa, angle] = {m: h.n_steps for m, h in r.items()}
+            assert counts[kappa, angle]["Newton"] == 1
+            assert (counts[kappa, angle]["Jacobi"] == 1) == (angle != 45)
+    for m in ("GD", "GD + Armijo"):
+        assert counts[10.0, 45][m] < counts[100.0, 45][m] < counts[1000.0, 45][m]
+        assert counts[1000.0, 45][m] > 30 * counts[10.0, 45][m] > 0
+    # at 45 degrees diag(A) = (1 + 1/kappa)/2 I: Jacobi is GD with the step 2/(L + mu), the best fixed one
+    best = core.precond_runs(100.0, 45, 2 / (1 + 1 / 100.0), 20000)["GD"].n_steps
+    assert abs(core.precond_runs(100.0, 45, 1.0, 20000)["Jacobi"].n_steps - best) <= 1
+
+
 @pytest.mark.parametrize("make,kwargs,exc,match", [
     ("learning_rate", {"lr": -0.1}, ValueError,
      "The 'lr' parameter of learning_rate must be a float > 0; got -0.1 instead."),
@@ -198,6 +247,10 @@ def test_one_hidden_unit_fails_and_four_succeed(seed):
      r"The 'adam_lr' parameter of momentum must be a float in the range \[10\*\*-2\.5, 10\*\*-0\.3\]; got -1 instead\."),
     ("momentum", {"adam_lr": "big"}, TypeError, "The 'adam_lr' parameter of momentum must be a float in the range"),
     ("momentum", {"beta": 1.5}, ValueError, "The 'beta' parameter of momentum must be a float in the range"),
+    ("preconditioning", {"kappa": 0.5}, ValueError,
+     r"The 'kappa' parameter of preconditioning must be a float in the range \[1, 1000\]; got 0\.5 instead\."),
+    ("preconditioning", {"angle": 30.5}, TypeError,
+     r"The 'angle' parameter of preconditioning must be an int in the range \[0, 90\]"),
     ("xor", {"activation": "softmax"}, ValueError, "The 'activation' parameter of xor must be one of"),
     ("xor", {"hidden": 0}, ValueError, r"The 'hidden' parameter of xor must be an int in the range \[1, 8\]; got 0"),
     ("xor", {"lr": -2}, ValueError,
@@ -218,6 +271,8 @@ def test_pure_functions_validate_too():
         core.make_schedule("constant", 0, 10, func="schedules")
     with pytest.raises(ValueError, match=r"The 'seed' parameter of xor_run must be an int >= 0; got -1 instead\."):
         core.xor_run(2, "tanh", 1.0, 10, -1)
+    with pytest.raises(ValueError, match=r"The 'kappa' parameter of precond_runs must be a float >= 1; got 0\.5"):
+        core.precond_runs(0.5, 0, 1.0, 10)
 
 
 # ---------------------------------------------------------------- the explorers package
@@ -259,7 +314,7 @@ def made():
 
 
 def test_every_explorer_is_an_ipywidgets_widget_running_its_web_twin(made):
-    assert set(made) == {"learning_rate", "batch_size", "schedules", "momentum", "xor"}
+    assert set(made) == {"learning_rate", "batch_size", "schedules", "momentum", "xor", "preconditioning"}
     for name, w in made.items():
         assert isinstance(w, ipywidgets.DOMWidget) and w.name == name
         assert "export default { render }" in w._esm and "GDExplorers" in w._esm and "d3js.org" in w._esm

@@ -275,7 +275,7 @@ def test_chapter_with_live_explorer(lab, browser):
         widgets_ = page.locator(".jp-OutputArea-output:has(.gd-explorer)")
         n_explorers = widgets_.count()
         if nb.name == "explorers.ipynb":
-            assert n_explorers >= 5, f"expected the five explorers on {relpath}, found {n_explorers}"
+            assert n_explorers >= 6, f"expected the six explorers on {relpath}, found {n_explorers}"
         steps = []
         for k in range(n_explorers):
             w = widgets_.nth(k)

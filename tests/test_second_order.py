@@ -324,6 +324,97 @@ def test_runs_do_not_modify_x0_and_count_evaluations():
     assert np.all(np.diff(h.examples) >= 1) and h.examples[0] >= 2
 
 
+# ---------------------------------------------------------------- preconditioned gradient descent
+
+def twin_preconditioned(grad, x, P, lr, steps):
+    """x <- x - lr P grad(x), written from the update rule with a full matrix P."""
+    path = [x.copy()]
+    for _ in range(steps):
+        x = x - lr * (P @ grad(x))
+        path.append(x.copy())
+    return np.array(path)
+
+
+def test_preconditioned_gd_without_P_is_gradient_descent():
+    """P = None against gd.minimize with gd.optim.sgd: the same iterates, losses and gradient norms."""
+    q = gd.data.quadratic(kappa=20.0, L=3.0, angle=0.7, x_star=(1.0, -1.0))
+    x0 = np.array([2.5, 0.5])
+    _, h = so.preconditioned_gd(q, x0, None, lr=0.3, steps=50)
+    _, ref = gd.minimize(q, x0, gd.optim.sgd(lr=0.3), steps=50)
+    np.testing.assert_allclose(h.path, ref.path, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(h.epoch_loss, ref.epoch_loss, rtol=1e-13)
+    np.testing.assert_allclose(h.grad_norm, ref.grad_norm, rtol=1e-13)
+    assert h.lr.tolist() == [0.3] * 50 and h.n_steps == 50 and not h.converged and not h.diverged
+
+
+def test_diagonal_P_is_gradient_descent_in_scaled_coordinates():
+    """x = S z with S = diag(sqrt(p)): plain GD on g(z) = f(Sz), mapped back, is GD preconditioned by P = S S^T."""
+    fun, _, _, _ = logistic_problem(d=4, seed=2)
+    p = np.array([2.0, 0.1, 5.0, 0.5, 1.0])
+    S = np.sqrt(p)
+    g_fun = lambda z: (fun(S * z)[0], S * fun(S * z)[1])
+    x0 = np.array([0.5, -1.0, 0.2, 1.0, 0.0])
+    _, h = so.preconditioned_gd(fun, x0, p, lr=0.4, steps=30)
+    _, hz = gd.minimize(g_fun, x0 / S, gd.optim.sgd(lr=0.4), steps=30)
+    np.testing.assert_allclose(h.path, hz.path * S, rtol=1e-12, atol=1e-14)
+
+
+def test_matrix_P_matches_the_twin_and_P_inverse_hessian_is_newton():
+    A = rotated([0.05, 1.0, 4.0], seed=4)
+    b = np.array([1.0, 2.0, -1.0])
+    fun = quad_fun(A, b)
+    P = rotated([0.5, 1.0, 2.0], seed=5)
+    x0 = np.array([1.0, -2.0, 3.0])
+    _, h = so.preconditioned_gd(fun, x0, P, lr=0.2, steps=25)
+    np.testing.assert_allclose(h.path, twin_preconditioned(lambda x: fun(x)[1], x0, P, 0.2, 25), rtol=1e-12,
+                               atol=1e-13)
+    # P = A^-1 with lr = 1 is Newton's step: the minimiser in one step
+    _, h1 = so.preconditioned_gd(fun, x0, np.linalg.inv(A), lr=1.0, steps=5, tol=1e-9)
+    np.testing.assert_allclose(h1.path[1], np.linalg.solve(A, b), rtol=1e-10, atol=1e-12)
+    assert h1.converged and h1.n_steps == 1
+
+
+@pytest.mark.parametrize("angle", [0.0, 0.3, np.pi / 4])
+def test_jacobi_converges_at_the_rate_of_the_preconditioned_matrix(angle):
+    """With P = diag(A)^-1 the error contracts by (k - 1)/(k + 1) per step at lr = 2/(lmin + lmax) of PA, where
+    k = kappa(PA): 1 step when the bowl's axes are aligned, the plain kappa at 45 degrees."""
+    q = gd.data.quadratic(kappa=50.0, L=1.0, angle=angle)
+    p = 1.0 / np.diag(q.A)
+    lam = np.linalg.eigvalsh(np.sqrt(p)[:, None] * q.A * np.sqrt(p)[None, :])
+    k = lam[1] / lam[0]
+    _, h = so.preconditioned_gd(q, np.array([1.0, 1.0]), p, lr=2 / (lam[0] + lam[1]), steps=200, tol=1e-12)
+    if angle == 0.0:
+        assert k == 1.0 and h.converged and h.n_steps == 1
+    else:
+        # the error in the norm of the metric P^-1 contracts exactly at that rate
+        err = np.sqrt(np.einsum("ti,i,ti->t", h.path, 1 / p, h.path))
+        np.testing.assert_allclose(err[1:] / err[:-1], (k - 1) / (k + 1), rtol=1e-6)
+    if angle == np.pi / 4:
+        assert k == pytest.approx(50.0, rel=1e-9)
+
+
+def test_preconditioned_gd_stops_when_it_diverges_like_minimize():
+    q = gd.data.quadratic(kappa=10.0, L=1.0, angle=0.3)
+    x0 = np.array([1.0, 1.0])
+    _, h = so.preconditioned_gd(q, x0, None, lr=2.3, steps=500)
+    with pytest.warns(gd.DivergenceWarning):
+        _, ref = gd.minimize(q, x0, gd.optim.sgd(lr=2.3), steps=500)
+    assert h.diverged and ref.diverged and not h.converged
+    np.testing.assert_allclose(h.path, ref.path, rtol=1e-13)
+    assert h.epoch_loss[-1] <= 1e6 * h.epoch_loss[0] < q(h.path[-1] - 2.3 * q.grad(h.path[-1]))[0]
+    assert h.diverged_step == h.n_steps + 1
+
+
+def test_preconditioned_gd_tol_and_inputs():
+    q = gd.data.quadratic(kappa=4.0, L=1.0)
+    x0 = np.array([1.0, -1.0])
+    _, h = so.preconditioned_gd(q, x0, np.array([1.0, 4.0]), lr=1.0, steps=10, tol=1e-8)
+    assert x0.tolist() == [1.0, -1.0] and h.converged and h.n_steps == 1     # axis-aligned: P = A^-1
+    assert h.examples.tolist() == [2] and h.path.shape == (2, 2)
+    _, h = so.preconditioned_gd(q, x0, lr=0.5, steps=3, record_path=False)
+    assert h.path is None and h.n_steps == 3
+
+
 # ---------------------------------------------------------------- a reference library, where installed
 
 def test_newton_agrees_with_scipy_newton_cg():
@@ -382,6 +473,27 @@ BAD = [
     (lambda: so.gd_backtracking(Q, [1.0, np.nan]), ValueError, "x0", "gd_backtracking", "finite"),
     (lambda: so.gd_backtracking(lambda x: (np.inf, x), [1.0, 1.0]), ValueError, "x0", "gd_backtracking",
      "a point where fun is finite"),
+    (lambda: so.preconditioned_gd(Q, np.ones(2), np.ones(3)), ValueError, "P", "preconditioned_gd",
+     r"shape \(2,\) or \(2, 2\)"),
+    (lambda: so.preconditioned_gd(Q, np.ones(2), np.eye(3)), ValueError, "P", "preconditioned_gd",
+     r"shape \(2,\) or \(2, 2\)"),
+    (lambda: so.preconditioned_gd(Q, np.ones(2), np.array([1.0, 0.0])), ValueError, "P", "preconditioned_gd",
+     "a positive diagonal"),
+    (lambda: so.preconditioned_gd(Q, np.ones(2), np.array([[1.0, 1.0], [0.0, 1.0]])), ValueError, "P",
+     "preconditioned_gd", "a symmetric matrix"),
+    (lambda: so.preconditioned_gd(Q, np.ones(2), np.diag([1.0, -1.0])), ValueError, "P", "preconditioned_gd",
+     "a positive-definite matrix"),
+    (lambda: so.preconditioned_gd(Q, np.ones(2), np.ones((2, 2, 2))), ValueError, "P", "preconditioned_gd",
+     r"shape \(2,\) or \(2, 2\)"),
+    (lambda: so.preconditioned_gd(Q, np.ones(2), [1.0, np.nan]), ValueError, "P", "preconditioned_gd",
+     "an array of numbers or None"),
+    (lambda: so.preconditioned_gd(Q, np.ones(2), lr=0.0), ValueError, "lr", "preconditioned_gd", "a float > 0"),
+    (lambda: so.preconditioned_gd(Q, np.ones(2), diverge_factor=1.0), ValueError, "diverge_factor",
+     "preconditioned_gd", "a float > 1"),
+    (lambda: so.preconditioned_gd(Q, np.ones(2), steps=0), ValueError, "steps", "preconditioned_gd", "an int >= 1"),
+    (lambda: so.preconditioned_gd(lambda x: (np.nan, x), np.ones(2)), ValueError, "x0", "preconditioned_gd",
+     "a point where fun is finite"),
+    (lambda: so.preconditioned_gd("f", np.ones(2)), TypeError, "fun", "preconditioned_gd", "a callable"),
 ]
 
 
@@ -393,5 +505,5 @@ def test_bad_input_names_the_parameter(call, exc, name, func, must):
 
 def test_functions_carry_their_constraint_tables():
     for f in (so.condition_number, so.numerical_hessian, so.newton_step, so.backtracking, so.newton,
-              so.gd_backtracking):
+              so.gd_backtracking, so.preconditioned_gd):
         assert f.parameter_constraints

@@ -490,6 +490,112 @@
       `${r.right}/4 correct, loss ${pyfmt(r.loss[r.loss.length - 1], ".3g")}  →  ${ok}`;
   }
 
+  // preconditioning: gdcore.explore_core.precond_runs, which runs gdcore.second_order's preconditioned_gd,
+  // gd_backtracking and newton(line_search=True) on precond_bowl (gd.data.quadratic, L = 1, turned by `angle`°)
+  function preBowl(kappa, angle) {               // A = R diag(1, 1/kappa) R^T, symmetrised: {a, b, c} = [[a, b], [b, c]]
+    const t = angle * (Math.PI / 180.0), c = Math.cos(t), s = Math.sin(t), L = 1.0, mu = L / kappa;
+    const a01 = (c * L) * s + (-s * mu) * c, a10 = (s * L) * c + (c * mu) * -s;
+    return { a: (c * L) * c + (-s * mu) * -s, b: 0.5 * (a01 + a10), c: (s * L) * s + (c * mu) * c };
+  }
+  function eig2(a, b, c) {                       // eigenvalues of the symmetric [[a, b], [b, c]]: [min, max]
+    const hi = 0.5 * (a + c) + Math.hypot(0.5 * (a - c), b);
+    return [(a * c - b * b) / hi, hi];
+  }
+  const norm2 = (gx, gy) => Math.sqrt(gx * gx + gy * gy);
+  /** second_order.preconditioned_gd: x - lr * (P * g) with P a diagonal [p0, p1] or null (plain GD). */
+  function precondGD(fun, x0, P, lr, steps, tol, divergeAt) {
+    let x = x0[0], y = x0[1];
+    let [f, gx, gy] = fun(x, y);
+    const limit = divergeAt * Math.max(Math.abs(f), 1e-12);
+    const path = [x, y], loss = [f];
+    let converged = false, diverged = false, t = 1;
+    for (; t <= steps; t++) {
+      const norm = norm2(gx, gy);
+      if (norm < tol || norm === 0.0) { converged = true; break; }
+      const nx = x - lr * (P ? P[0] * gx : gx), ny = y - lr * (P ? P[1] * gy : gy);
+      const [fn, gnx, gny] = fun(nx, ny);
+      if (!(fn <= limit) || !Number.isFinite(gnx) || !Number.isFinite(gny)) { diverged = true; break; }
+      x = nx; y = ny; f = fn; gx = gnx; gy = gny;
+      path.push(x, y); loss.push(f);
+    }
+    if (t > steps) converged = norm2(gx, gy) < tol;
+    return { path, loss, n_steps: loss.length - 1, converged, diverged };
+  }
+  /** second_order._run with a backtracking (Armijo) search from lr0 along `direction(x, y, gx, gy)`. */
+  function searchRun(fun, x0, direction, steps, tol, lr0) {
+    const c = 1e-4, shrink = 0.5, maxIter = 60;
+    let x = x0[0], y = x0[1];
+    let [f, gx, gy] = fun(x, y);
+    const path = [x, y], loss = [f];
+    let converged = false, t = 1;
+    for (; t <= steps; t++) {
+      const norm = norm2(gx, gy);
+      if (norm < tol || norm === 0.0) { converged = true; break; }
+      let [dx, dy] = direction(x, y, gx, gy);
+      if (!(gx * dx + gy * dy < 0)) { dx = -gx; dy = -gy; }
+      const slope = gx * dx + gy * dy;
+      let lr = lr0, ok = false, nx, ny, fn, gnx, gny;
+      for (let k = 1; k <= maxIter; k++) {
+        nx = x + lr * dx; ny = y + lr * dy;
+        [fn, gnx, gny] = fun(nx, ny);
+        if (fn <= f + c * lr * slope) { ok = true; break; }
+        lr *= shrink;
+      }
+      if (!ok) break;
+      x = nx; y = ny; f = fn; gx = gnx; gy = gny;
+      path.push(x, y); loss.push(f);
+    }
+    if (t > steps) converged = norm2(gx, gy) < tol;
+    return { path, loss, n_steps: loss.length - 1, converged, diverged: false };
+  }
+  /** np.linalg.solve([[a, b], [b, c]], [r0, r1]) as LAPACK does it: LU with partial pivoting. */
+  function solve2(a, b, c, r0, r1) {
+    let m00 = a, m01 = b, m10 = b, m11 = c, v0 = r0, v1 = r1;
+    if (Math.abs(m10) > Math.abs(m00)) { [m00, m01, m10, m11, v0, v1] = [m10, m11, m00, m01, v1, v0]; }
+    const l = m10 / m00, u11 = m11 - l * m01;
+    const x1 = (v1 - l * v0) / u11;
+    return [(v0 - m01 * x1) / m00, x1];
+  }
+  function preModel(cfg, p, cache) {
+    const bowl = memo(cache, `bowl|${p.kappa}|${p.angle}`, () => {
+      const A = preBowl(p.kappa, p.angle);
+      const fun = bowlFun({ A: [[A.a, A.b], [A.b, A.c]], x_star: [0.0, 0.0] });
+      const g0 = fun(cfg.start[0], cfg.start[1]);
+      const tol = cfg.tol * norm2(g0[1], g0[2]);
+      const d0 = 1.0 / Math.sqrt(A.a), d1 = 1.0 / Math.sqrt(A.c);     // diag(A)^-1/2 A diag(A)^-1/2
+      const J = { a: (d0 * A.a) * d0, b: 0.5 * ((d0 * A.b) * d1 + (d1 * A.b) * d0), c: (d1 * A.c) * d1 };
+      const lamA = eig2(A.a, A.b, A.c), lamJ = eig2(J.a, J.b, J.c);
+      return {
+        A, fun, tol, lamA, lamJ, kappaJ: lamJ[1] / lamJ[0],
+        armijo: searchRun(fun, cfg.start, (x, y, gx, gy) => [-gx, -gy], cfg.steps_max, tol, cfg.lr0),
+        newton: searchRun(fun, cfg.start, (x, y, gx, gy) => solve2(A.a, A.b, A.c, -gx, -gy), cfg.steps_max, tol, 1.0),
+      };
+    });
+    const fixed = memo(cache, `fixed|${p.kappa}|${p.angle}|${p.lr}`, () => ({
+      gd: precondGD(bowl.fun, cfg.start, null, p.lr, cfg.steps_max, bowl.tol, cfg.diverge_at),
+      jacobi: precondGD(bowl.fun, cfg.start, [1.0 / bowl.A.a, 1.0 / bowl.A.c], p.lr, cfg.steps_max, bowl.tol, cfg.diverge_at),
+    }));
+    const full = { GD: fixed.gd, "GD + Armijo": bowl.armijo, Jacobi: fixed.jacobi, Newton: bowl.newton };
+    const runs = {}, k = p.steps;
+    for (const m of cfg.methods) {
+      const r = full[m];
+      runs[m] = { path: r.path.slice(0, 2 * (k + 1)), loss: r.loss.slice(0, k + 1), n_steps: r.n_steps,
+        converged: r.converged, diverged: r.diverged, last: r.loss[r.loss.length - 1] };
+    }
+    return { runs, kappa_jacobi: bowl.kappaJ, rho_gd: p.lr * bowl.lamA[1], rho_jacobi: p.lr * bowl.lamJ[1], A: bowl.A };
+  }
+  function preOutcome(cfg, m, run) {
+    if (run.converged) return `${m} ${run.n_steps}`;
+    if (run.diverged) return `${m} diverges`;
+    return run.n_steps === cfg.steps_max ? `${m} > ${cfg.steps_max}` : `${m} stalls after ${run.n_steps}`;
+  }
+  function preHeadline(p, r, cfg) {
+    return "steps until |∇f| < 10⁻⁶ |∇f(x₀)|:  " + cfg.methods.map((m) => preOutcome(cfg, m, r.runs[m])).join(" · ") + "\n" +
+      `κ = ${pyfmt(p.kappa, ".4g")}, θ = ${p.angle}°: Jacobi's diag(A)⁻¹ leaves κ = ${pyfmt(r.kappa_jacobi, ".4g")}, ` +
+      "Newton's A⁻¹ leaves none (PA = I)\n" +
+      `η = ${pyfmt(p.lr, ".2f")}: η·λ_max(PA) = ${pyfmt(r.rho_gd, ".2f")} (GD), ${pyfmt(r.rho_jacobi, ".2f")} (Jacobi); stable iff < 2`;
+  }
+
   function memo(cache, key, make) {
     if (!cache) return make();
     let v = cache.get(key);
@@ -530,7 +636,7 @@
     const xa = d3.axisBottom(x).ticks(o.xticks || 5);
     const ya = o.ylog ? d3.axisLeft(y).tickValues(decades(o.y[0], o.y[1], o.yevery || 1)).tickFormat(pow10)
       : d3.axisLeft(y).ticks(o.yticks || 5);
-    g.append("g").attr("class", "gd-axis").attr("transform", `translate(0,${ih})`).call(xa);
+    const xaxis = g.append("g").attr("class", "gd-axis").attr("transform", `translate(0,${ih})`).call(xa);
     g.append("g").attr("class", "gd-axis").call(ya);
     if (o.title) svg.append("text").attr("class", "gd-title").attr("x", m.left + iw / 2).attr("y", 15).text(o.title);
     if (o.xlabel) svg.append("text").attr("class", "gd-label").attr("x", m.left + iw / 2).attr("y", H - 6).text(o.xlabel);
@@ -539,7 +645,7 @@
         .text(o.ylabel);
     }
     const plot = g.append("g").attr("clip-path", `url(#${clip})`);
-    return { svg, plot, x, y, iw, ih };
+    return { svg, plot, x, y, iw, ih, xaxis };
   }
   /** d3.geoPath for d3.contours output on an n x n grid spanning xl x yl (sample i sits at i + 0.5). */
   function gridPath(P, n, xl, yl) {
@@ -767,12 +873,74 @@
     };
   }
 
+  // preconditioning
+  function preView(el, cfg) {
+    const pal = cfg.palette, lim = 3.0, n = 60;
+    const row = el.append("div").attr("class", "gd-panels").node();
+    const A = panel(row, { x: [-lim, lim], y: [-lim, lim], title: "paths on the bowl", xlabel: "θ₁", ylabel: "θ₂",
+      height: 360, width: 360, cls: "gd-square" });
+    const B = panel(row, { x: [0, 100], y: [1e-16, 1e8], ylog: true, yevery: 4, title: "loss (log scale)",
+      xlabel: "step", ylabel: "f(θ_k)", height: 360, width: 420 });
+    const contours = A.plot.append("g").attr("class", "gd-contours");
+    const dash = { GD: null, "GD + Armijo": "6 3", Jacobi: "2 2", Newton: null };
+    const paths = {}, losses = {};
+    cfg.methods.forEach((m, i) => {
+      paths[m] = A.plot.append("path").attr("class", "gd-line").attr("stroke", pal[i]).attr("stroke-width", 1.5)
+        .attr("stroke-dasharray", dash[m]);
+      losses[m] = B.plot.append("path").attr("class", "gd-line").attr("stroke", pal[i]).attr("stroke-width", 1.6)
+        .attr("stroke-dasharray", dash[m]);
+    });
+    A.plot.append("rect").attr("width", 9).attr("height", 9).attr("fill", "#000")
+      .attr("x", A.x(cfg.start[0]) - 4.5).attr("y", A.y(cfg.start[1]) - 4.5);
+    A.plot.append("path").attr("d", d3.symbol(d3.symbolStar, 120)()).attr("transform", `translate(${A.x(0)},${A.y(0)})`)
+      .attr("fill", "#000");
+    legend(el.node(), cfg.methods.map((m, i) => ({ label: { Jacobi: "Jacobi: P = diag(A)⁻¹", Newton: "Newton: P = A⁻¹" }[m] || m,
+      color: pal[i], dash: dash[m] !== null })).concat([{ label: "start ■, minimum ★", color: "#000" }]));
+    let shape = null;
+    const grid = d3.range(n).map((i) => -lim + (2 * lim * i) / (n - 1));
+    const status = (run) => (run.converged ? `converges in ${run.n_steps} step${run.n_steps === 1 ? "" : "s"}`
+      : run.diverged ? `diverges after ${run.n_steps} steps` : `has not converged after ${run.n_steps} steps`);
+    return {
+      update(r, p) {
+        if (shape !== `${p.kappa}|${p.angle}`) {
+          shape = `${p.kappa}|${p.angle}`;
+          const { a, b, c } = r.A, vals = new Float64Array(n * n);
+          for (let i = 0; i < n; i++) {
+            for (let j = 0; j < n; j++) {
+              const u = grid[j], v = grid[i];
+              vals[i * n + j] = 0.5 * (u * (a * u + b * v) + v * (b * u + c * v));
+            }
+          }
+          const levels = d3.range(12).map((i) => 1e-3 * Math.pow(d3.max(vals) / 1e-3, i / 11));
+          contours.selectAll("path").data(d3.contours().size([n, n]).thresholds(levels)(vals)).join("path")
+            .attr("d", gridPath(A, n, [-lim, lim], [-lim, lim])).attr("class", "gd-contour");
+        }
+        B.x.domain([0, p.steps]);
+        B.xaxis.call(d3.axisBottom(B.x).ticks(5));
+        const parts = [], lparts = [];
+        for (const m of cfg.methods) {
+          const run = r.runs[m], k = run.loss.length - 1, xs = [], ys = [];
+          for (let i = 0; i <= k; i++) { xs.push(run.path[2 * i]); ys.push(run.path[2 * i + 1]); }
+          paths[m].attr("d", lineOn(A, finitePts(xs, ys, 1e6)));
+          losses[m].attr("d", logLine(B, null, run.loss, 1e-16, 1e30));
+          parts.push(`${m} ${status(run)} (after ${k} shown: (${pyfmt(xs[k], ".2f")}, ${pyfmt(ys[k], ".2f")}))`);
+          lparts.push(`${m} from ${sci(run.loss[0])} to ${sci(run.loss[k])}`);
+        }
+        setAlt(A, `Paths of the first ${p.steps} steps on a bowl with condition number ${pyfmt(p.kappa, ".4g")} turned by ` +
+          `${p.angle}°, from (${cfg.start.join(", ")}) to the minimum at 0: ${parts.join("; ")}.`);
+        setAlt(B, `Loss on a log scale over the first ${p.steps} steps at η = ${pyfmt(p.lr, ".2f")}: ${lparts.join("; ")}; ` +
+          `Jacobi leaves condition number ${pyfmt(r.kappa_jacobi, ".4g")}.`);
+      },
+    };
+  }
+
   const EXPLORERS = {
     learning_rate: { model: lrModel, headline: lrHeadline, view: lrView },
     batch_size: { model: bsModel, headline: bsHeadline, view: bsView },
     schedules: { model: schModel, headline: schHeadline, view: schView },
     momentum: { model: momModel, headline: momHeadline, view: momView },
     xor: { model: xorModel, headline: xorHeadline, view: xorView },
+    preconditioning: { model: preModel, headline: preHeadline, view: preView },
   };
 
   // ------------------------------------------------------------------------------------------------
