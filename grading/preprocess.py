@@ -24,6 +24,7 @@ import textwrap
 import tokenize
 import uuid
 
+from jupyter_core.utils import ensure_async
 from nbformat.notebooknode import from_dict
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
@@ -212,9 +213,32 @@ class SandboxedExecute(Execute):
     iopub_timeout = Integer(60, help="seconds to wait, after a cell's reply, for the rest of its output; running "
                                      "out is reported as the grader giving up on the cell").tag(config=True)
 
+    interrupt_grace = Integer(10, help="seconds a kernel has to answer the interrupt that ends a timed-out cell; "
+                                       "one that does not is stuck (say, its own machinery broken from inside), "
+                                       "every later cell would wait out its timeout behind it, so the notebook "
+                                       "ends there").tag(config=True)
+
     def preprocess_cell(self, cell, resources, index):
         self._gd_index = index
         return super().preprocess_cell(cell, resources, index)
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        """Interrupt the timed-out cell (nbclient), then wait for the kernel's reply to it. A kernel that answers
+        goes on to the next cell as before (an honest infinite loop costs one cell); one that does not answer
+        within interrupt_grace ends the notebook, instead of burning a core through every later cell's timeout."""
+        from queue import Empty
+
+        from nbclient.exceptions import CellTimeoutError
+
+        reply = await super()._async_handle_timeout(timeout, cell)
+        if not self.interrupt_on_timeout:
+            return reply
+        try:
+            await ensure_async(self.kc.shell_channel.get_msg(timeout=self.interrupt_grace))
+        except Empty:
+            raise CellTimeoutError(f"the kernel did not answer the interrupt within {self.interrupt_grace} s after "
+                                   f"the cell timed out ({timeout} s)") from None
+        return reply
 
     def output(self, outs, msg, display_id, cell_index):
         content = msg.get("content", {})

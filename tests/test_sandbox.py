@@ -226,3 +226,23 @@ def test_a_kernel_that_stops_answering_is_not_reported_as_dead_and_a_dead_one_is
     assert died["kind"] == "died" and died["cell"] == 1, died
     assert [o.ename for o in nb.cells[2].outputs] == ["KernelStopped"]
     assert died_flag(died).startswith("the kernel died during cell 2")
+
+
+def test_a_stuck_kernel_ends_the_notebook_and_an_interruptible_loop_does_not():
+    """A cell that times out is interrupted. A kernel that answers the interrupt goes on to the next cell (an
+    honest infinite loop costs that cell only); one that does not answer within interrupt_grace (here its own
+    machinery is broken: with len() returning 0 it spins forever) ends the notebook, rather than burning a core
+    through every later cell's timeout. Both outcomes are reported, the second as the grader giving up."""
+    loop = ["while True:\n    pass", "print('after')"]
+    nb, info = _execute(loop, timeout=3, interrupt_grace=5)
+    assert "kernel_died" not in info, info
+    assert any(o.output_type == "error" for o in nb.cells[0].outputs), nb.cells[0].outputs
+    assert _text(nb.cells[1].outputs) == "after\n"
+
+    stuck = ["print('one')", "import builtins\nbuiltins.len = lambda x: 0"] + ["print('never')"] * 6
+    nb, info = _execute(stuck, timeout=3, interrupt_grace=2)
+    died = info["kernel_died"]
+    assert died["kind"] == "timeout" and died["cell"] == 1, died
+    assert "did not answer the interrupt" in died["error"], died
+    assert _text(nb.cells[0].outputs) == "one\n"
+    assert all([o.ename for o in c.outputs] == ["KernelStopped"] for c in nb.cells[2:]), [c.outputs for c in nb.cells]
