@@ -6,9 +6,10 @@
 #              cell that raises fails the build, so this is the notebooks' execution check
 #   4. checks  everything that reads that build or runs kernels: executed chapters, every page in Chromium
 #              (offline, accessibility), every link, grading of a hostile class, JupyterLab
-# No notebook is executed twice. The machine has two cores, so the build runs beside the unit tests, and the
-# checks run as three groups side by side; each part is timed on its own, and its output is printed whole
-# when it ends (logs in _build/logs/). A failing stage stops the run.
+# No notebook is executed twice. The machine has two cores, so stages overlap: the grading checks (which need
+# no build) start with the unit tests and the build, the other checks when the build is done. Each part is
+# timed on its own, and its output is printed whole when it ends (logs in _build/logs/). A failing part stops
+# the run.
 #
 # With arguments, the stages are skipped and the arguments go to pytest (setup still runs), e.g.
 #   bash scripts/test.sh tests/test_optim.py -x
@@ -77,20 +78,22 @@ run() {  # run NAME COMMAND...: in the foreground
 # 1. lint
 run lint ruff check --no-cache . || finish $?
 
-# 2 and 3. unit tests beside the one from-clean build
+# 2, 3 and 4. The checks run in three groups (much of their time is spent waiting on kernels, servers and the
+# browser, so they overlap well on two cores):
+#   grading   the round trip of a hostile class through every assignment, and the sandbox itself
+#   services  a real JupyterLab, the gradebook on PostgreSQL, a Slurm job array
+#   book      the executed chapters, every page in Chromium, every link, no secrets in the pages
+# The grading group reads no build, so it starts first and runs beside the unit tests and the one from-clean
+# build (which leave a core idle: the build executes one notebook at a time). The other two groups read that
+# build (GD_BOOK_HTML: nothing rebuilds it) and start when it is done.
+GRADING=(tests/test_grading.py tests/test_sandbox.py)
+SERVICES=(tests/test_jupyterlab.py tests/test_grading_scale.py tests/test_grading_slurm.py)
+start checks-grading python -m pytest -m integration --durations=10 "${GRADING[@]}"
 start build bash scripts/build_book.sh
 run unit python -m pytest -m "not integration" --durations=5 || finish $?
 join build || finish $?
 
-# 4. checks against that build (GD_BOOK_HTML: nothing rebuilds it), in three groups side by side (much of
-# their time is spent waiting on kernels, servers and the browser, so they overlap well on two cores):
-#   grading   the round trip of a hostile class through every assignment, and the sandbox itself
-#   services  a real JupyterLab, the gradebook on PostgreSQL, a Slurm job array
-#   book      the executed chapters, every page in Chromium, every link
 export GD_BOOK_HTML="$ROOT/_build/html"
-GRADING=(tests/test_grading.py tests/test_sandbox.py)
-SERVICES=(tests/test_jupyterlab.py tests/test_grading_scale.py tests/test_grading_slurm.py)
-start checks-grading python -m pytest -m integration --durations=10 "${GRADING[@]}"
 start checks-services python -m pytest -m integration --durations=10 "${SERVICES[@]}"
 start checks-book python -m pytest -m integration --durations=10 "${GRADING[@]/#/--ignore=}" \
   "${SERVICES[@]/#/--ignore=}"

@@ -32,6 +32,15 @@ VENV_BIN = os.path.dirname(sys.executable)
 TEST_TIMEOUT = 5  # seconds per cell in the round trip; every honest test cell runs in well under one
 
 
+def page_text(raw):
+    """The text of an HTML page (tags removed, entities decoded, one stripped line per line)."""
+    import html
+    import re
+
+    text = html.unescape(re.sub(r"<[^>]+>", "", raw))
+    return "\n".join(ln.strip() for ln in text.splitlines() if ln.strip())
+
+
 def all_assignments():
     src = os.path.join(ROOT, "solutions")
     return sorted(a for a in os.listdir(src) if os.path.isdir(os.path.join(src, a)) and not a.startswith("."))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import filecmp
-import html
 import json
 import os
 import re
@@ -20,7 +19,6 @@ import sys
 import zipfile
 from pathlib import Path
 
-import _book
 import _grading as g
 import nbformat
 import pytest
@@ -146,38 +144,6 @@ def test_release_has_no_solutions_or_hidden_tests(assignment):
                 text = "\n".join(c.source for c in nb.cells)
             leaked = sorted(secrets & {ln.strip() for ln in text.splitlines()})
             assert not leaked, f"exercises/{assignment}/{f} leaks solution/hidden-test lines: {leaked[:5]}"
-
-
-def _secret_blocks():
-    blocks = []
-    for a in ASSIGNMENTS:
-        for name in g.notebooks(a):
-            nb = nbformat.read(os.path.join(g.ROOT, "solutions", a, name), as_version=4)
-            for c in nb.cells:
-                for rx in (synthetic.SOLUTION_RE, synthetic.HIDDEN_RE):
-                    for block in rx.findall(c.source):
-                        lines = [ln.strip() for ln in block.splitlines() if ln.strip()]
-                        if len(lines) >= 2 and len("".join(lines)) >= 40:
-                            blocks.append((f"{a}/{name}", "\n".join(lines)))
-    return blocks
-
-
-def _page_text(raw):
-    text = html.unescape(re.sub(r"<[^>]+>", "", raw))
-    return "\n".join(ln.strip() for ln in text.splitlines() if ln.strip())
-
-
-def test_built_book_has_no_solutions_or_hidden_tests():
-    """The book's chapters teach the same ideas, so single lines may coincide; a whole block may not."""
-    build = _book.built_book()
-    blocks = _secret_blocks()
-    assert blocks, "found no solution blocks to look for: the check would be vacuous"
-    for root, _, files in os.walk(build):
-        for f in files:
-            if f.endswith((".html", ".ipynb", ".txt", ".md", ".js")):
-                text = _page_text(Path(root, f).read_text(encoding="utf-8", errors="replace"))
-                leaked = [where for where, block in blocks if block in text]
-                assert not leaked, f"_build/html/{f} contains whole solution/hidden-test blocks from {leaked[:3]}"
 
 
 # --- the instructor round trip on the synthetic class ---------------------------------------------------
@@ -361,7 +327,7 @@ def test_feedback_shows_no_hidden_test_and_needs_no_network(trip):
                 raw = Path(d, f).read_text(encoding="utf-8")
                 pages += 1
                 assert "BEGIN HIDDEN TESTS" not in raw, f"{a}/{who}/{f} shows hidden tests"
-                text = _page_text(raw)
+                text = g.page_text(raw)
                 leaked = [s for s in secrets if s in text]
                 assert not leaked, f"{a}/{who}/{f} shows hidden test lines: {leaked[:3]}"
                 assert not re.search(r"<script[^>]+src=\"https?://", raw), f"{a}/{who}/{f} loads a script from the web"
