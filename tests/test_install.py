@@ -219,3 +219,14 @@ def test_fresh_venv_installs_and_imports_the_stack(tmp_path, python):
     check = subprocess.run([root / ".venv" / "bin" / "python", "-m", "pip", "check"], check=False,
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stdout
+
+
+def test_importing_nbformat_compiles_no_grammar():
+    """jsonschema is held at 4.23 (requirements.txt): from 4.24 on, every import of nbformat's validator pulls
+    in rfc3987-syntax, which compiles 38 lark grammars (~0.9 s of CPU in each nbgrader, grading and Jupyter
+    process; a grading run starts dozens)."""
+    code = ("import sys, nbformat.validator\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'lark', 'rfc3987_syntax'}))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "[]", proc.stdout
