@@ -204,6 +204,11 @@ def test_every_synthetic_student_gets_the_right_grade_status_and_flag(trip, assi
     if st.status == "FAILED":
         assert row["status"] == "FAILED" and row["score"] == "" and row["reason"], row
         return
+    if row["status"] == "FAILED":  # graded as a failure although it is not one: show the grader's own words
+        out = trip["batches"][assignment]["stdout"]
+        said = [ln for ln in out.splitlines() if f" {who}:" in ln or f" {who} " in ln]
+        pytest.fail(f"{assignment}/{who}: FAILED ({row['reason']}), expected {st.status!r}; the batch said:\n"
+                    + "\n".join(said)[-3000:] + "\n" + out[out.find(f"autograde {assignment} {who}:"):][:3000])
     want = synthetic.expected_score(src, st)
     got = sum(float(v[0] or 0) for k, v in trip["per_cell"].items()
               if k[:3] == (assignment, who, notebook) and any(
