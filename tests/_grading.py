@@ -117,19 +117,19 @@ FULL_CLASS = "gradients"   # the assignment graded with every synthetic student
 def runs_on(assignment, who):
     """Whether student `who` is in the class CI grades for `assignment`. The full class on FULL_CLASS. On every
     other assignment: the honest students and every delegation attempt, but none of the slow students (an
-    infinite loop, a memory hog), and only three of the ten generic attackers and four of the ten faults
+    infinite loop, a memory hog), and only two of the ten generic attackers and three of the ten faults
     (they exercise the grading machinery, not the assignment), rotated so that across the assignments every
-    attack and every fault runs several times."""
+    attack and every fault runs at least three times (tests/test_grading.py checks this)."""
     if assignment == FULL_CLASS:
         return True
     if who in SLOW:
         return False
-    names = all_assignments()
-    k = names.index(assignment) if assignment in names else 0
+    others = [a for a in all_assignments() if a != FULL_CLASS]
+    k = others.index(assignment) if assignment in others else 0
     if who in ATTACKERS:
-        return who in {ATTACKERS[(3 * k + j) % len(ATTACKERS)] for j in range(3)}
+        return who in {ATTACKERS[(2 * k + j) % len(ATTACKERS)] for j in range(2)}
     if who in FAULTS:
-        return who in {FAULTS[(4 * k + j) % len(FAULTS)] for j in range(4)}
+        return who in {FAULTS[(3 * k + j) % len(FAULTS)] for j in range(3)}
     return True
 
 

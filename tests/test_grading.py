@@ -263,10 +263,10 @@ def test_attacks_gain_nothing(trip):
 
 
 @ROUND_TRIP_TIMEOUT
-def test_every_fault_is_graded_on_several_assignments(trip):
-    """The rotation leaves no messy or faulty notebook untested: each runs on the full class and on at least
-    two more assignments (when the run is not narrowed)."""
-    for who in g.FAULTS:
+def test_every_fault_and_attack_is_graded_on_several_assignments(trip):
+    """The rotation leaves no messy or faulty notebook and no generic attack untested: each runs on the full
+    class and on at least two more assignments (when the run is not narrowed)."""
+    for who in g.FAULTS + g.ATTACKERS:
         on = [a for a in ASSIGNMENTS if (a, who) in trip["status"]]
         assert g.FULL_CLASS not in ASSIGNMENTS or g.FULL_CLASS in on, (who, on)
         if not g.FILTERED:
