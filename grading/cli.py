@@ -50,9 +50,17 @@ def db_url(root):
     return cfg.CourseDirectory.get("db_url") or "sqlite:///" + os.path.join(root, "gradebook.db")
 
 
+def _alembic_on_path():
+    """nbgrader runs `alembic` when it creates a gradebook: the venv's bin must be on the PATH."""
+    bin_dir, path = os.path.dirname(sys.executable), os.environ.get("PATH", "")
+    if bin_dir not in path.split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + path
+
+
 def gradebook(root):
     from nbgrader.api import Gradebook
 
+    _alembic_on_path()
     cfg = _config(root)
     return Gradebook(db_url(root), course_id=cfg.CourseDirectory.get("course_id") or "")
 
@@ -67,7 +75,7 @@ def api(root, timeout=None):
         from nbgrader.apps import NbGraderAPI
         from nbgrader.coursedir import CourseDirectory
 
-        os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")  # alembic
+        _alembic_on_path()
         cfg = _config(root, timeout)
         _API[key] = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
     return _API[key]
@@ -75,6 +83,28 @@ def api(root, timeout=None):
 
 def submitted_students(root, assignment):
     return report._submitted_students(root, assignment)
+
+
+def ensure_students(root, students, attempts=6):
+    """Add the students missing from the gradebook, here, one at a time, before any worker starts.
+
+    nbgrader's autograde adds a missing student with a find-then-insert. Two graders that reach the same new
+    student at the same moment (two assignments graded at once, or two job arrays) both insert it, and one
+    fails on the UNIQUE constraint: that submission was reported FAILED. A failed insert here is retried, and
+    then finds the row the other grader wrote.
+    """
+    from nbgrader.api import InvalidEntry
+
+    with gradebook(root) as gb:
+        for student in students:
+            for attempt in range(attempts):
+                try:
+                    gb.update_or_create_student(student)
+                    break
+                except InvalidEntry:  # the other grader's insert won (or sqlite was locked): look again
+                    if attempt == attempts - 1:
+                        raise
+                    time.sleep(0.05 * (attempt + 1))
 
 
 def _grade_one(root, assignment, student, timeout):
@@ -101,6 +131,7 @@ def autograde(root, assignment, students=None, timeout=None, workers=None, log=p
         except SandboxUnavailable as exc:
             sys.exit(f"grading: refusing to grade: {exc}")
     workers = max(1, min(workers or os.cpu_count() or 1, len(students) or 1))
+    ensure_students(root, students)
     results = {}
 
     def done(student, ok, tail, secs):

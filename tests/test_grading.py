@@ -415,3 +415,44 @@ def test_lms_zips_to_feedback_without_an_exchange(tmp_path):
     for who in ("alice", "carol"):
         page = course / "feedback" / who / "gradients" / "gradients.html"
         assert page.is_file() and "<svg" in page.read_text()
+
+
+def _add_students_at_once(args):
+    course, barrier, ids = args
+    from grading import cli
+
+    barrier.wait()
+    errors = []
+    for sid in ids:  # one gradebook session per student, as each autograde call opens its own
+        try:
+            cli.ensure_students(course, [sid])
+        except Exception as exc:  # noqa: BLE001 - reported to the test
+            errors.append(repr(exc)[:200])
+    return errors
+
+
+@pytest.mark.timeout(300)
+def test_two_graders_adding_the_same_students_at_once_both_succeed(tmp_path):
+    """Graders started together (two assignments at once, two job arrays) reach the same new students at the
+    same moment. nbgrader adds a student with a find-then-insert; run like this, 4 processes x 30 new students
+    lost 4 to 6 inserts per run to the UNIQUE constraint (measured), and those submissions FAILED. The grader
+    adds the students first, retrying a lost insert: every process succeeds, and each student exists once."""
+    import multiprocessing
+
+    from nbgrader.api import Gradebook
+
+    course = tmp_path / "course"
+    course.mkdir()
+    shutil.copy(os.path.join(g.ROOT, "nbgrader_config.py"), course)
+    ids = [f"student{i:02d}" for i in range(30)]
+    from grading import cli
+    with cli.gradebook(str(course)):
+        pass  # the empty gradebook, created once
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Manager() as manager:
+        barrier = manager.Barrier(4)
+        with ctx.Pool(4) as pool:
+            errors = pool.map(_add_students_at_once, [(str(course), barrier, ids)] * 4)
+    assert errors == [[]] * 4, errors
+    with Gradebook("sqlite:///" + str(course / "gradebook.db"), course_id="gd-hands-on") as gb:
+        assert sorted(s.id for s in gb.students) == ids
