@@ -244,12 +244,16 @@ def backtracking(fun, x, direction=None, lr0=1.0, c=1e-4, shrink=0.5, max_iter=6
     return res
 
 
-def _run(fun, x0, steps, tol, direction_of, lr0, c, shrink, max_iter, record_path, func):
-    """The loop of newton and gd_backtracking: direction, line search (or a unit step), records."""
+def _run(fun, x0, steps, tol, direction_of, lr0, c, shrink, max_iter, record_path, func, step=1.0,
+         diverge_factor=None):
+    """The loop of newton, gd_backtracking and preconditioned_gd: direction, then a line search or a fixed
+    step, records. Without a line search the run stops as diverged when f or the gradient is not finite, or,
+    with diverge_factor, when f exceeds diverge_factor * max(|f(x0)|, 1e-12) (as gdcore.minimize does)."""
     x = x0.copy()
     f, g = _evaluate(fun, x, func)
     if not math.isfinite(f):
         v.fail("x0", func, "a point where fun is finite", x0, got=f"f = {f!r} there")
+    limit = math.inf if diverge_factor is None else diverge_factor * max(abs(f), 1e-12)
     losses, lrs, norms, evals, epoch_loss = [], [], [], [], [f]
     path = [x.copy()] if record_path else None
     n_evals, converged, diverged, diverged_step = 1, False, False, None
@@ -268,10 +272,11 @@ def _run(fun, x0, steps, tol, direction_of, lr0, c, shrink, max_iter, record_pat
                 break
             lr, x_new, f_new, g_new = res.lr, res.x, res.f, res.grad
         else:
-            lr, x_new = 1.0, x + d
+            lr, x_new = step, x + step * d
             f_new, g_new = _evaluate(fun, x_new, func)
             n_evals += 1
-            if not (math.isfinite(f_new) and np.all(np.isfinite(g_new))):
+            # "not (f_new <= limit)" is also true for NaN, and for inf when there is no limit
+            if not (f_new <= limit and math.isfinite(f_new)) or not np.all(np.isfinite(g_new)):
                 diverged, diverged_step = True, t
                 break
         losses.append(f)
@@ -435,38 +440,9 @@ def preconditioned_gd(fun, x0, P=None, lr=1.0, steps=100, tol=None, record_path=
     """
     func = "preconditioned_gd"
     P = _preconditioner(P, x0.shape[0], func)
-    x = x0.copy()
-    f, g = _evaluate(fun, x, func)
-    if not math.isfinite(f):
-        v.fail("x0", func, "a point where fun is finite", x0, got=f"f = {f!r} there")
-    limit = diverge_factor * max(abs(f), 1e-12)
-    losses, norms, evals, epoch_loss = [], [], [], [f]
-    path = [x.copy()] if record_path else None
-    n_evals, converged, diverged, diverged_step = 1, False, False, None
-    for t in range(1, steps + 1):
-        norm = float(np.linalg.norm(g))
-        if (tol is not None and norm < tol) or norm == 0.0:
-            converged = True
-            break
-        Pg = g if P is None else (P * g if P.ndim == 1 else P @ g)
-        x_new = x - lr * Pg
-        f_new, g_new = _evaluate(fun, x_new, func)
-        n_evals += 1
-        # "not (f_new <= limit)" is also true for NaN
-        if not (f_new <= limit) or not np.all(np.isfinite(g_new)):
-            diverged, diverged_step = True, t
-            break
-        losses.append(f)
-        norms.append(norm)
-        evals.append(n_evals)
-        x, f, g = x_new, f_new, g_new
-        epoch_loss.append(f)
-        if path is not None:
-            path.append(x.copy())
-    else:
-        converged = tol is not None and float(np.linalg.norm(g)) < tol
-    n = len(losses)
-    return x, History(loss=np.array(losses), lr=np.full(n, lr), grad_norm=np.array(norms),
-                      examples=np.array(evals, dtype=np.int64), epoch_loss=np.array(epoch_loss),
-                      path=None if path is None else np.array(path), diverged=diverged,
-                      diverged_step=diverged_step, converged=converged, n_steps=n, epochs_run=n)
+
+    def direction_of(x, g):
+        return -(g if P is None else (P * g if P.ndim == 1 else P @ g)), False
+
+    return _run(fun, x0, steps, tol, direction_of, None, None, None, None, record_path, func, step=lr,
+                diverge_factor=diverge_factor)
