@@ -246,3 +246,17 @@ def test_a_stuck_kernel_ends_the_notebook_and_an_interruptible_loop_does_not():
     assert "did not answer the interrupt" in died["error"], died
     assert _text(nb.cells[0].outputs) == "one\n"
     assert all([o.ename for o in c.outputs] == ["KernelStopped"] for c in nb.cells[2:]), [c.outputs for c in nb.cells]
+
+
+def test_a_flood_of_displays_is_bounded_by_the_grader():
+    """The kernel's cap covers printed text only; output sent another way (here 100 MB of display_data, which
+    a student could also produce by displaying big arrays in a loop) is dropped by the grader as it arrives:
+    the cell keeps at most max_collect_bytes and one note, the grader's memory stays bounded, and the next cell
+    runs normally."""
+    flood = "from IPython.display import display\nfor _ in range(100):\n    display({'text/plain': 'z' * 1_000_000}, raw=True)"
+    nb, info = _execute([flood, "print('after')"], timeout=60, max_collect_bytes=2_000_000)
+    assert "kernel_died" not in info, info
+    kept = sum(len(str(o.get("data", {}).get("text/plain", ""))) + len(o.get("text", "")) for o in nb.cells[0].outputs)
+    assert 1_000_000 <= kept <= 2_000_000 + 100, kept
+    assert any("further output dropped by the grader" in o.get("text", "") for o in nb.cells[0].outputs)
+    assert _text(nb.cells[1].outputs) == "after\n"
